@@ -1,0 +1,1 @@
+"""Pure domain: money, units, ledger rules, text and settings. Standard library only."""

@@ -1,0 +1,1 @@
+"""Persistence with peewee: opening databases, models, migrations, transactions."""

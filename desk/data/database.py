@@ -1,0 +1,110 @@
+"""One way to open a database: from a URL, with the right settings per backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlparse
+
+import platformdirs
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+
+from desk.core.errors import BadInput
+from desk.data.faults import translate
+from desk.data.models import database_proxy
+
+ENV_VAR = "DESK_DATABASE"
+
+#: Durability first for the ledger (ENVIRONMENT: WAL + synchronous=FULL).
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "foreign_keys": 1,
+    "cache_size": -64000,
+}
+SQLITE_BUSY_TIMEOUT_S = 15
+
+
+def default_sqlite_path() -> Path:
+    """The embedded database in the platform's per-user data directory."""
+    return Path(platformdirs.user_data_dir("desk", appauthor=False)) / "desk.sqlite3"
+
+
+def default_url() -> str:
+    return os.environ.get(ENV_VAR) or f"sqlite:///{default_sqlite_path()}"
+
+
+def describe(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    parsed = urlparse(url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return parsed._replace(netloc=netloc).geturl()
+    return url
+
+
+def _sqlite_path(url: str) -> Path:
+    if url.startswith("sqlite:///"):
+        raw = url[len("sqlite:///"):]
+    elif url.startswith("sqlite://"):
+        raise BadInput("--db", "write sqlite:///relative/path or sqlite:////absolute/path")
+    else:
+        raw = url
+    if not raw or raw == ":memory:":
+        raise BadInput("--db", "needs a file path (an in-memory database would lose the ledger)")
+    return Path(unquote(raw)).expanduser()
+
+
+def open_database(url: str | None = None, *, create: bool = True) -> Database:
+    """Open (and connect) the database at ``url``, binding the models to it.
+
+    ``sqlite:///path`` (or a plain path) opens an SQLite file, creating its folder
+    on first use; ``postgresql://user:pass@host:port/db`` a PostgreSQL server.
+    Without a URL: ``$DESK_DATABASE``, else the embedded SQLite file.
+    """
+    url = url or default_url()
+    scheme = urlparse(url).scheme
+    db: Database
+    if scheme in ("postgresql", "postgres"):
+        db = _postgres(url)
+    elif scheme in ("sqlite", "") or (len(scheme) == 1 and os.name == "nt"):
+        path = _sqlite_path(url)
+        if not create and not path.exists():
+            raise BadInput("--db", f"no database at {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_TIMEOUT_S,
+                            check_same_thread=False)
+    else:
+        raise BadInput("--db", f"unsupported database URL {describe(url)!r}; "
+                       "use sqlite:///path or postgresql://user:pass@host:port/db")
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:
+        fault = translate(exc)
+        if fault is not None:
+            raise fault from exc
+        raise
+    database_proxy.initialize(db)
+    return db
+
+
+def _postgres(url: str) -> PostgresqlDatabase:
+    parsed = urlparse(url)
+    name = unquote(parsed.path.lstrip("/"))
+    if not name:
+        raise BadInput("--db", "the PostgreSQL URL needs a database name: .../DBNAME")
+    params: dict[str, object] = {"connect_timeout": 5, "application_name": "desk"}
+    if parsed.username:
+        params["user"] = unquote(parsed.username)
+    if parsed.password:
+        params["password"] = unquote(parsed.password)
+    if parsed.hostname:
+        params["host"] = parsed.hostname
+    if parsed.port:
+        params["port"] = parsed.port
+    params.update(dict(parse_qsl(parsed.query)))
+    return PostgresqlDatabase(name, prefer_psycopg3=True, **params)
+
+
+def is_postgres(db: Database) -> bool:
+    return isinstance(db, PostgresqlDatabase)

@@ -1,0 +1,1 @@
+"""Use cases: one function per flow. They own the database transactions. No Qt."""

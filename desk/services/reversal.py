@@ -1,0 +1,70 @@
+"""Reversing a transaction: the exact opposite lines, tokens back to their lots."""
+
+from __future__ import annotations
+
+import uuid
+
+from desk.core.errors import BadInput, NotFound, Refused
+from desk.core.text import clean_text
+from desk.data.models import Account, Line, Lot, LotMove, Txn
+from desk.data.tx import lock_accounts, run_write
+from desk.services.context import Ctx
+from desk.services.posting import Draft, commit, find_replay, request_hash, txn_result
+from desk.services.results import TxnResult
+
+NOT_REVERSIBLE = {"expiry": "expired tokens are given back with an adjustment"}
+
+
+def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> TxnResult:
+    """Write the exact opposite of transaction ``txn_id``.
+
+    Refused for a reversal, for a transaction already reversed, and when tokens
+    the transaction granted were spent since (reverse those first).
+    """
+    why = clean_text(reason, "--reason", max_len=500)
+    if not why:
+        raise BadInput("--reason", "is required: say why the transaction is reversed")
+    key = idem_key or str(uuid.uuid4())
+    req = request_hash({"op": "reverse", "txn": txn_id, "reason": why})
+
+    def work() -> TxnResult:
+        replay = find_replay(key, req)
+        if replay is not None:
+            return txn_result(replay, True)
+        original = Txn.get_or_none(Txn.id == txn_id)
+        if original is None:
+            raise NotFound(f"--txn: no transaction with id {txn_id}")
+        _check_reversible(original)
+        rows = list(Line.select(Line, Account.id, Account.unit, Account.patient)
+                    .join(Account, on=(Line.account == Account.id))
+                    .where(Line.txn == txn_id).order_by(Line.id))
+        lock_accounts(ctx.db, [r.account_id for r in rows if r.account.patient_id is not None])
+        draft = Draft("reversal", original.patient_id, memo=f"reversal of #{txn_id}: {why}",
+                      appointment_id=original.appointment_id, reverses_id=txn_id,
+                      receipt=original.receipt_no is not None)
+        for row in rows:
+            draft.post(row.account_id, row.account.unit, -row.amount,
+                       f"reversal: {row.memo}" if row.memo else "reversal")
+        for move in LotMove.select().where(LotMove.txn == txn_id).order_by(LotMove.id):
+            draft.moves.append((int(move.lot_id), -move.quantity, -move.value_cents))
+        for lot in Lot.select().where(Lot.txn == txn_id).order_by(Lot.id):
+            if lot.remaining != lot.quantity:
+                used = lot.quantity - lot.remaining
+                raise Refused(f"{used} of the {lot.quantity} tokens granted by transaction "
+                              f"{txn_id} were already used or moved; reverse those first")
+            draft.moves.append((int(lot.id), -lot.quantity, -lot.quantity * lot.unit_value_cents))
+        return txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
+
+    return run_write(ctx.db, work)
+
+
+def _check_reversible(original: Txn) -> None:
+    if original.reverses_id is not None:
+        raise Refused(f"transaction {original.id} is itself a reversal (of "
+                      f"{original.reverses_id}); a reversal cannot be reversed")
+    later = Txn.get_or_none(Txn.reverses == original.id)
+    if later is not None:
+        raise Refused(f"transaction {original.id} was already reversed by "
+                      f"transaction {later.id}")
+    if original.kind in NOT_REVERSIBLE:
+        raise Refused(f"a {original.kind} cannot be reversed: {NOT_REVERSIBLE[original.kind]}")

@@ -1,0 +1,138 @@
+"""Selling packages, tokens and credit (SPEC §3 Sell)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from desk.core.errors import BadInput
+from desk.core.ledger import MONEY, split_price, token_unit
+from desk.core.money import MAX_CENTS, format_money
+from desk.data.tx import lock_accounts, run_write
+from desk.services import accounts
+from desk.services.catalog import package_by_name, token_kind_id
+from desk.services.context import Ctx
+from desk.services.patients import get_patient
+from desk.services.posting import Draft, NewLot, commit, find_replay, request_hash, txn_result
+from desk.services.results import TENDER_METHODS, Tender, TxnResult
+
+
+@dataclass(frozen=True, slots=True)
+class SaleItem:
+    """Exactly one of: a package by name, N tokens of a kind at a price, or credit."""
+
+    package: str | None = None
+    tokens: int | None = None
+    token_kind: str | None = None
+    price_cents: int | None = None
+    credit_cents: int | None = None
+    expires_days: int | None = None
+
+
+def check_tenders(tenders: Sequence[Tender]) -> None:
+    total = 0
+    for tender in tenders:
+        if tender.method not in TENDER_METHODS:
+            raise BadInput("--pay", f"unknown method {tender.method!r}; use "
+                           + ", ".join(TENDER_METHODS))
+        if tender.amount_cents <= 0:
+            raise BadInput("--pay", "each payment must be a positive amount")
+        total += tender.amount_cents
+    if total > MAX_CENTS:
+        raise BadInput("--pay", "the payments add up to more than desk accepts")
+
+
+def post_tenders(draft: Draft, tenders: Sequence[Tender]) -> int:
+    """Debit each tender account; return the total paid."""
+    paid = 0
+    for tender in tenders:
+        memo = tender.method + (f" {tender.reference}" if tender.reference else "")
+        draft.post(accounts.tender_account(tender.method), MONEY, tender.amount_cents, memo)
+        paid += tender.amount_cents
+    return paid
+
+
+def settle_with_credit(draft: Draft, patient_id: int, due_cents: int, paid_cents: int) -> None:
+    """What tenders do not cover is drawn from credit (may go negative: owed);
+    what they overpay is added to credit."""
+    diff = due_cents - paid_cents
+    if diff > 0:
+        memo = "from credit / owed"
+    else:
+        memo = "overpayment added to credit"
+    draft.post(accounts.patient_credit(patient_id), MONEY, diff, memo)
+
+
+def grant_tokens(draft: Draft, ctx: Ctx, patient_id: int, kind_id: int, quantity: int,
+                 price_cents: int, expires_days: int | None, memo: str) -> None:
+    """Credit tokens to the patient in a new lot and book their prepaid value."""
+    unit_value, remainder = split_price(price_cents, quantity)
+    unit = token_unit(kind_id)
+    draft.post(accounts.patient_tokens(patient_id, kind_id), unit, -quantity, memo)
+    draft.post(accounts.tokens_issued(kind_id), unit, quantity, memo)
+    draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, -unit_value * quantity, memo)
+    draft.post(accounts.clinic_money(accounts.REVENUE_SALES), MONEY, -remainder,
+               "rounding of per-token value")
+    expires_on = ctx.today() + dt.timedelta(days=expires_days) if expires_days else None
+    draft.new_lots.append(NewLot(accounts.patient_tokens(patient_id, kind_id), quantity,
+                                 unit_value, expires_on))
+
+
+def sell(ctx: Ctx, patient_id: int, item: SaleItem, tenders: Sequence[Tender] = (),
+         idem_key: str | None = None, memo: str = "") -> TxnResult:
+    """Sell a package, tokens or credit to a patient, paid by ``tenders``.
+
+    Paying more than the price adds credit; paying less leaves the rest owed.
+    """
+    get_patient(patient_id)
+    check_tenders(tenders)
+    chosen = [item.package is not None, item.tokens is not None, item.credit_cents is not None]
+    if sum(chosen) != 1:
+        raise BadInput("--package/--tokens/--credit", "give exactly one of them")
+    if item.credit_cents is not None and not tenders:
+        raise BadInput("--pay", "a credit purchase needs a payment")
+    key = idem_key or str(uuid.uuid4())
+    req = request_hash({"op": "sell", "patient": patient_id, "item": item, "memo": memo,
+                        "tenders": [(t.method, t.amount_cents, t.reference) for t in tenders]})
+
+    def work() -> TxnResult:
+        replay = find_replay(key, req)
+        if replay is not None:
+            return txn_result(replay, True)
+        lock_accounts(ctx.db, [accounts.patient_credit(patient_id)])
+        draft = Draft("sale", patient_id, memo=memo, receipt=True)
+        due = _post_item(draft, ctx, patient_id, item)
+        paid = post_tenders(draft, tenders)
+        settle_with_credit(draft, patient_id, due, paid)
+        return txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
+
+    return run_write(ctx.db, work)
+
+
+def _post_item(draft: Draft, ctx: Ctx, patient_id: int, item: SaleItem) -> int:
+    if item.package is not None:
+        package = package_by_name(item.package)
+        price = item.price_cents if item.price_cents is not None else int(package.price_cents)
+        grant_tokens(draft, ctx, patient_id, int(package.token_kind_id), int(package.tokens),
+                     price, item.expires_days or package.expires_days,
+                     f"{package.name} ({package.tokens} tokens)")
+        return price
+    if item.tokens is not None:
+        if item.token_kind is None:
+            raise BadInput("--token-kind", "is needed with --tokens")
+        if item.price_cents is None:
+            raise BadInput("--price", "is needed with --tokens")
+        if item.tokens <= 0:
+            raise BadInput("--tokens", "must be positive")
+        kind_id = token_kind_id(item.token_kind, create=False)
+        grant_tokens(draft, ctx, patient_id, kind_id, item.tokens, item.price_cents,
+                     item.expires_days, f"{item.tokens} {item.token_kind} tokens")
+        return item.price_cents
+    assert item.credit_cents is not None
+    if item.credit_cents <= 0:
+        raise BadInput("--credit", "must be positive")
+    draft.post(accounts.patient_credit(patient_id), MONEY, -item.credit_cents,
+               f"credit purchase {format_money(item.credit_cents)}")
+    return item.credit_cents
