@@ -77,6 +77,8 @@ def parse_amount(text: str, field: str, *, allow_negative: bool = False,
     """
     if text is None:
         raise BadInput(field, "is missing")
+    if len(text) > 40:
+        raise BadInput(field, f"{text[:20]!r}... is too long to be an amount")
     match = _AMOUNT.fullmatch(text.strip())
     if match is None:
         raise BadInput(field, _explain_bad_amount(text))
@@ -101,6 +103,8 @@ def parse_count(text: str, field: str, *, allow_negative: bool = False,
     if text is None:
         raise BadInput(field, "is missing")
     stripped = text.strip()
+    if len(stripped) > 40:
+        raise BadInput(field, f"{stripped[:20]!r}... is too long to be a number")
     match = _COUNT.fullmatch(stripped)
     if match is None:
         if not stripped:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from desk.core.errors import BadInput
 from desk.core.money import format_amount, parse_amount
+from desk.core.text import clean_text
 
 Kind = Literal["text", "bool", "int", "money", "time", "choice", "currency"]
 
@@ -81,9 +82,7 @@ def parse(key: str, text: str) -> str:
     spec = spec_for(key)
     value = text.strip()
     if spec.kind == "text":
-        if len(value) > 500:
-            raise BadInput(key, "is too long (at most 500 characters)")
-        return value
+        return clean_text(text, key, max_len=500)
     if spec.kind == "bool":
         if value.lower() in _TRUE:
             return "true"
@@ -100,6 +99,8 @@ def parse(key: str, text: str) -> str:
     if spec.kind == "money":
         return format_amount(parse_amount(value, key, allow_zero=True))
     if spec.kind == "time":
+        if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", value):
+            raise BadInput(key, f"{text!r} is not a time like 08:30")
         try:
             parsed = dt.datetime.strptime(value, "%H:%M").time()
         except ValueError:

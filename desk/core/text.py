@@ -31,6 +31,8 @@ def clean_text(text: str | None, field: str, *, max_len: int = MAX_TEXT_LEN) -> 
     """Free text (notes, reasons, memos): NFC, trimmed, may be empty, bounded."""
     if text is None:
         return ""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text):
+        raise BadInput(field, "contains control characters")
     cleaned = unicodedata.normalize("NFC", text).strip()
     if len(cleaned) > max_len:
         raise BadInput(field, f"is too long ({len(cleaned)} characters, at most {max_len})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import platformdirs
@@ -93,7 +94,7 @@ def _postgres(url: str) -> PostgresqlDatabase:
     name = unquote(parsed.path.lstrip("/"))
     if not name:
         raise BadInput("--db", "the PostgreSQL URL needs a database name: .../DBNAME")
-    params: dict[str, object] = {"connect_timeout": 5, "application_name": "desk"}
+    params: dict[str, Any] = {"connect_timeout": 5, "application_name": "desk"}
     if parsed.username:
         params["user"] = unquote(parsed.username)
     if parsed.password:

@@ -7,8 +7,11 @@ models mirror it, and a test checks that they agree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from peewee import (
+    AutoField,
     BigIntegerField,
     BooleanField,
     CharField,
@@ -30,6 +33,9 @@ def utcnow() -> dt.datetime:
 
 
 class BaseModel(Model):
+    if TYPE_CHECKING:  # peewee adds these at run time; tell the type checker
+        id: AutoField
+
     class Meta:
         database = database_proxy
         legacy_table_names = False
@@ -68,6 +74,9 @@ class Practitioner(BaseModel):
 
 
 class Service(BaseModel):
+    if TYPE_CHECKING:
+        token_kind_id: int
+
     name = TextField(unique=True)
     duration_min = IntegerField()
     price_cents = BigIntegerField()
@@ -79,6 +88,9 @@ class Service(BaseModel):
 
 
 class Package(BaseModel):
+    if TYPE_CHECKING:
+        token_kind_id: int
+
     name = TextField(unique=True)
     token_kind = ForeignKeyField(TokenKind, backref="packages")
     tokens = IntegerField()
@@ -93,6 +105,9 @@ class Household(BaseModel):
 
 
 class Patient(BaseModel):
+    if TYPE_CHECKING:
+        household_id: int | None
+
     name = TextField()
     search_key = TextField(index=True)
     phone = TextField(default="")
@@ -108,6 +123,10 @@ class Patient(BaseModel):
 class Account(BaseModel):
     """A balance holder. ``balance`` is a projection of the lines (debit-positive)."""
 
+    if TYPE_CHECKING:
+        patient_id: int | None
+        token_kind_id: int | None
+
     code = TextField(unique=True)
     unit = TextField()
     kind = TextField()
@@ -118,6 +137,10 @@ class Account(BaseModel):
 
 class Txn(BaseModel):
     """One immutable ledger event. Never updated or deleted (triggers enforce it)."""
+
+    if TYPE_CHECKING:
+        patient_id: int | None
+        reverses_id: int | None
 
     kind = TextField()
     idem_key = TextField(unique=True, null=True)
@@ -134,6 +157,10 @@ class Txn(BaseModel):
 
 
 class Line(BaseModel):
+    if TYPE_CHECKING:
+        txn_id: int
+        account_id: int
+
     txn = ForeignKeyField(Txn, backref="lines")
     account = ForeignKeyField(Account, backref="lines")
     amount = BigIntegerField()
@@ -142,6 +169,10 @@ class Line(BaseModel):
 
 class Lot(BaseModel):
     """One grant of tokens. Only ``remaining`` (a projection of lot moves) may change."""
+
+    if TYPE_CHECKING:
+        txn_id: int
+        account_id: int
 
     txn = ForeignKeyField(Txn, backref="lots")
     account = ForeignKeyField(Account, backref="lots")
@@ -153,6 +184,10 @@ class Lot(BaseModel):
 
 class LotMove(BaseModel):
     """Tokens taken from (negative) or given back to (positive) a lot by a transaction."""
+
+    if TYPE_CHECKING:
+        txn_id: int
+        lot_id: int
 
     txn = ForeignKeyField(Txn, backref="lot_moves")
     lot = ForeignKeyField(Lot, backref="moves")
@@ -170,3 +205,8 @@ ALL_MODELS: list[type[BaseModel]] = [
     Patient, Account, Txn, Line, Lot, LotMove, Counter,
 ]
 LEDGER_TABLES = ("txn", "line", "lot_move")
+
+
+def rows(query: Any) -> Iterable[tuple[Any, ...]]:
+    """A query's rows as plain tuples (typed for mypy; peewee's stubs say models)."""
+    return query.tuples()  # type: ignore[no-any-return]

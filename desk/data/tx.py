@@ -84,4 +84,6 @@ def lock_accounts(db: Database, account_ids: Iterable[int]) -> None:
     ids = sorted(set(account_ids))
     if ids and is_postgres(db):
         list(Account.select(Account.id).where(Account.id.in_(ids))
-             .order_by(Account.id).for_update("FOR NO KEY UPDATE"))
+             .order_by(Account.id)
+             # peewee takes the lock clause as text; its stub says bool.
+             .for_update("FOR NO KEY UPDATE"))  # type: ignore[arg-type]

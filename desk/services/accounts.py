@@ -6,7 +6,7 @@ from peewee import JOIN, fn
 
 from desk.core.dates import as_date
 from desk.core.ledger import MONEY, credit_of, token_unit, tokens_of
-from desk.data.models import Account, Lot, Patient, TokenKind
+from desk.data.models import Account, Lot, Patient, TokenKind, rows
 from desk.services.results import Balance
 
 # Clinic-side account codes (the other side of every patient movement).
@@ -71,19 +71,19 @@ def balances_for(patient_ids: list[int]) -> dict[int, Balance]:
     expiry: dict[int, dict[str, object]] = {pid: {} for pid in ids}
     if not ids:
         return {}
-    rows = (Account.select(Account.patient, Account.kind, Account.balance, TokenKind.name)
+    found = rows(Account.select(Account.patient, Account.kind, Account.balance, TokenKind.name)
             .join(TokenKind, join_type=JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
-            .where(Account.patient.in_(ids)).tuples())
-    for pid, kind, balance, kind_name in rows:
+            .where(Account.patient.in_(ids)))
+    for pid, kind, balance, kind_name in found:
         if kind == "patient_credit":
             credit[pid] = credit_of(balance)
         elif tokens_of(balance) != 0:
             tokens[pid][kind_name] = tokens_of(balance)
-    soonest = (Lot.select(Account.patient, TokenKind.name, fn.MIN(Lot.expires_on))
+    soonest = rows(Lot.select(Account.patient, TokenKind.name, fn.MIN(Lot.expires_on))
                .join(Account, on=(Lot.account == Account.id))
                .join(TokenKind, on=(Account.token_kind == TokenKind.id))
                .where(Account.patient.in_(ids), Lot.remaining > 0, Lot.expires_on.is_null(False))
-               .group_by(Account.patient, TokenKind.name).tuples())
+               .group_by(Account.patient, TokenKind.name))
     for pid, kind_name, first in soonest:
         expiry[pid][kind_name] = as_date(first)
     return {pid: Balance(pid, credit[pid], tokens[pid], {}, expiry[pid])  # type: ignore[arg-type]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from desk.core.ledger import MONEY
-from desk.data.models import Account, Lot
+from desk.data.models import Account, Lot, rows
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts
 from desk.services.context import Ctx
@@ -28,12 +29,12 @@ def expire(ctx: Ctx, as_of: dt.date | None = None) -> ExpireResult:
     per patient token account; running it again finds nothing left to expire.
     """
     day = as_of or ctx.today()
-    account_ids = sorted({int(a) for (a,) in Lot.select(Lot.account)
-                          .where(Lot.remaining > 0, Lot.expires_on < day).distinct().tuples()})
+    account_ids = sorted({int(a) for (a,) in rows(
+        Lot.select(Lot.account).where(Lot.remaining > 0, Lot.expires_on < day).distinct())})
     txn_ids: list[int] = []
     tokens = value = 0
     for account_id in account_ids:
-        done = run_write(ctx.db, lambda aid=account_id: _expire_account(ctx, aid, day))
+        done = run_write(ctx.db, functools.partial(_expire_account, ctx, account_id, day))
         if done is not None:
             txn_ids.append(done[0])
             tokens += done[1]
@@ -48,6 +49,7 @@ def _expire_account(ctx: Ctx, account_id: int, day: dt.date) -> tuple[int, int, 
     if not lots:
         return None  # another process expired them first
     account = Account.get_by_id(account_id)
+    assert account.token_kind_id is not None, "lots belong to token accounts"
     draft = Draft("expiry", account.patient_id, memo=f"tokens expired before {day}",
                   effective_on=day)
     count = value = 0

@@ -19,7 +19,7 @@ from peewee import IntegrityError
 
 from desk.core.errors import Refused
 from desk.core.ledger import Allocation, LotView, Posting, allocate_fefo, imbalances
-from desk.data.models import Account, Counter, Line, Lot, LotMove, Setting, TokenKind, Txn
+from desk.data.models import Account, Counter, Line, Lot, LotMove, Setting, TokenKind, Txn, rows
 from desk.data.tx import RetryTransaction
 from desk.services import accounts
 from desk.services.context import Ctx
@@ -74,7 +74,7 @@ def find_replay(idem_key: str | None, req_hash: str) -> Txn | None:
     if txn is not None and txn.request_hash != req_hash:
         raise Refused(f"the key {idem_key!r} was already used for a different request "
                       f"(transaction {txn.id}); use a new key")
-    return txn  # type: ignore[no-any-return]
+    return txn
 
 
 def setting_bool(key: str, default: bool = False) -> bool:
@@ -199,9 +199,9 @@ def _check_tokens(postings: list[Posting]) -> None:
 
 def patients_of(txn_id: int) -> list[int]:
     """Every patient whose accounts a transaction touched."""
-    rows = (Account.select(Account.patient).join(Line, on=(Line.account == Account.id))
-            .where(Line.txn == txn_id, Account.patient.is_null(False)).distinct().tuples())
-    return sorted({int(pid) for (pid,) in rows})
+    found = rows(Account.select(Account.patient).join(Line, on=(Line.account == Account.id))
+                 .where(Line.txn == txn_id, Account.patient.is_null(False)).distinct())
+    return sorted({int(pid) for (pid,) in found})
 
 
 def txn_result(txn: Txn, replayed: bool) -> TxnResult:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from peewee import JOIN
 
 from desk.core.ledger import MONEY
-from desk.data.models import Account, Line, TokenKind, Txn
+from desk.data.models import Account, Line, TokenKind, Txn, rows
 from desk.services import accounts
 from desk.services.patients import get_patient
 from desk.services.results import Balance
@@ -59,12 +59,12 @@ def history(patient_id: int, limit: int = 1000) -> list[TxnView]:
     lines: dict[int, list[LineView]] = defaultdict(list)
     mine_credit: dict[int, int] = defaultdict(int)
     mine_tokens: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = (Line.select(Line.txn, Line.amount, Line.memo, Account.code, Account.kind,
+    found = rows(Line.select(Line.txn, Line.amount, Line.memo, Account.code, Account.kind,
                         Account.unit, Account.patient, TokenKind.name)
             .join(Account, on=(Line.account == Account.id))
             .join(TokenKind, join_type=JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
-            .where(Line.txn.in_(ids)).order_by(Line.id).tuples())
-    for txn_id, amount, memo, code, kind, unit, pid, kind_name in rows:
+            .where(Line.txn.in_(ids)).order_by(Line.id))
+    for txn_id, amount, memo, code, kind, unit, pid, kind_name in found:
         unit_name = "money" if unit == MONEY else str(kind_name)
         lines[txn_id].append(LineView(code, kind, unit_name, int(amount), memo))
         if pid == patient_id:
@@ -73,8 +73,8 @@ def history(patient_id: int, limit: int = 1000) -> list[TxnView]:
             else:
                 changes = mine_tokens[txn_id]
                 changes[unit_name] = changes.get(unit_name, 0) - amount
-    reversed_by = {int(r.reverses_id): int(r.id) for r in
-                   Txn.select(Txn.id, Txn.reverses).where(Txn.reverses.in_(ids))}
+    reversed_by = {int(orig): int(rid) for rid, orig in
+                   rows(Txn.select(Txn.id, Txn.reverses).where(Txn.reverses.in_(ids)))}
     return [TxnView(int(t.id), t.kind, t.created_at, t.staff, t.workstation, t.memo,
                     t.receipt_no, t.reverses_id, reversed_by.get(int(t.id)), t.appointment_id,
                     mine_credit[int(t.id)],

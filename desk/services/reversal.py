@@ -51,7 +51,7 @@ def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> 
             if lot.remaining != lot.quantity:
                 used = lot.quantity - lot.remaining
                 raise Refused(f"{used} of the {lot.quantity} tokens granted by transaction "
-                              f"{txn_id} were already used or moved; reverse those first")
+                              f"{txn_id} were already used, moved or expired; reverse those first")
             draft.moves.append((int(lot.id), -lot.quantity, -lot.quantity * lot.unit_value_cents))
         return txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
 

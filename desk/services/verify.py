@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from desk.data.models import Account, Counter, Line, Lot, LotMove, Txn
+from desk.data.models import Account, Counter, Line, Lot, LotMove, Txn, rows
 from desk.services.posting import setting_bool
 
 
@@ -39,7 +39,8 @@ def verify() -> VerifyReport:
 
 
 def _balances(report: VerifyReport) -> None:
-    sums = dict(Line.select(Line.account, fn.SUM(Line.amount)).group_by(Line.account).tuples())
+    sums: dict[int, int] = dict(rows(Line.select(Line.account, fn.SUM(Line.amount))
+                                     .group_by(Line.account)))
     per_unit: dict[str, int] = defaultdict(int)
     negative_ok = setting_bool("allow_negative_tokens")
     for acc in Account.select(Account.id, Account.code, Account.unit, Account.kind,
@@ -57,17 +58,17 @@ def _balances(report: VerifyReport) -> None:
 
 
 def _transactions_balance(report: VerifyReport) -> None:
-    rows = (Line.select(Line.txn, Account.unit, fn.SUM(Line.amount))
+    unbalanced = rows(Line.select(Line.txn, Account.unit, fn.SUM(Line.amount))
             .join(Account, on=(Line.account == Account.id))
-            .group_by(Line.txn, Account.unit).having(fn.SUM(Line.amount) != 0).tuples())
-    for txn_id, unit, total in rows:
+            .group_by(Line.txn, Account.unit).having(fn.SUM(Line.amount) != 0))
+    for txn_id, unit, total in unbalanced:
         report.problems.append(f"transaction {txn_id}: {unit} lines sum to {total}, not zero")
 
 
 def _lots(report: VerifyReport) -> None:
     moved = {lot: (int(q), int(v)) for lot, q, v in
-             LotMove.select(LotMove.lot, fn.SUM(LotMove.quantity), fn.SUM(LotMove.value_cents))
-             .group_by(LotMove.lot).tuples()}
+             rows(LotMove.select(LotMove.lot, fn.SUM(LotMove.quantity),
+                                 fn.SUM(LotMove.value_cents)).group_by(LotMove.lot))}
     held: dict[int, int] = defaultdict(int)
     for lot in Lot.select():
         qty, value = moved.get(lot.id, (0, 0))
@@ -88,8 +89,8 @@ def _lots(report: VerifyReport) -> None:
 
 
 def _receipts(report: VerifyReport) -> None:
-    numbers = sorted(n for (n,) in Txn.select(Txn.receipt_no)
-                     .where(Txn.receipt_no.is_null(False)).tuples())
+    numbers = sorted(n for (n,) in rows(Txn.select(Txn.receipt_no)
+                                        .where(Txn.receipt_no.is_null(False))))
     if numbers != list(range(1, len(numbers) + 1)):
         report.problems.append("receipt numbers are not a gap-free sequence from 1")
     counter = Counter.get_or_none(Counter.name == "receipt")
@@ -99,16 +100,16 @@ def _receipts(report: VerifyReport) -> None:
 
 
 def _reversals(report: VerifyReport) -> None:
-    pairs = list(Txn.select(Txn.id, Txn.reverses).where(Txn.reverses.is_null(False)).tuples())
+    pairs = list(rows(Txn.select(Txn.id, Txn.reverses).where(Txn.reverses.is_null(False))))
     if not pairs:
         return
     ids = [i for pair in pairs for i in pair]
     lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for txn_id, account_id, amount in (Line.select(Line.txn, Line.account, Line.amount)
-                                       .where(Line.txn.in_(ids)).tuples()):
+    for txn_id, account_id, amount in rows(Line.select(Line.txn, Line.account, Line.amount)
+                                           .where(Line.txn.in_(ids))):
         lines[txn_id].append((account_id, amount))
-    kinds = dict(Txn.select(Txn.id, Txn.reverses).where(Txn.id.in_([o for _, o in pairs]))
-                 .tuples())
+    kinds: dict[int, int | None] = dict(rows(
+        Txn.select(Txn.id, Txn.reverses).where(Txn.id.in_([o for _, o in pairs]))))
     for reversal, original in pairs:
         if kinds.get(original) is not None:
             report.problems.append(f"transaction {reversal} reverses a reversal ({original})")

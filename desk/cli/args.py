@@ -1,0 +1,105 @@
+"""Argument converters: each refuses bad input with a message naming the problem.
+
+argparse prefixes the message with the argument's name and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from desk.core.dates import parse_date
+from desk.core.errors import BadInput
+from desk.core.money import parse_amount, parse_count
+from desk.services.results import TENDER_METHODS, Tender
+
+MAX_ID = 2**63 - 1
+
+
+def record_id(text: str) -> int:
+    """A database id: ASCII digits, positive."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]{1,19}", value) or not 0 < int(value) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a positive whole number)")
+    return int(value)
+
+
+def amount(text: str) -> int:
+    """A positive amount such as 12.50, in cents."""
+    try:
+        return parse_amount(text, "amount")
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def amount_or_zero(text: str) -> int:
+    try:
+        return parse_amount(text, "amount", allow_zero=True)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def signed_amount(text: str) -> int:
+    """A non-zero signed amount (adjustments)."""
+    try:
+        return parse_amount(text, "amount", allow_negative=True)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def count(text: str) -> int:
+    try:
+        return parse_count(text, "count")
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def signed_count(text: str) -> int:
+    try:
+        return parse_count(text, "count", allow_negative=True)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def bounded(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = parse_count(text, "number", maximum=high)
+        except BadInput as exc:
+            raise argparse.ArgumentTypeError(exc.reason) from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        return value
+    return parse
+
+
+def date(text: str) -> dt.date:
+    try:
+        return parse_date(text, "date")
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def text_arg(text: str) -> str:
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("contains a NUL character")
+    return text
+
+
+def tender(text: str) -> Tender:
+    """``METHOD:AMOUNT[:REFERENCE]``, e.g. ``cash:50``, ``card:20.00:4242 auth 81A``."""
+    parts = text.split(":", 2)
+    if len(parts) < 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not METHOD:AMOUNT (e.g. cash:50.00, card:20:4242)")
+    method = parts[0].strip().lower()
+    if method not in TENDER_METHODS:
+        raise argparse.ArgumentTypeError(
+            f"unknown payment method {parts[0]!r}; use one of {', '.join(TENDER_METHODS)}")
+    cents = amount(parts[1])
+    reference = parts[2].strip() if len(parts) == 3 else ""
+    if len(reference) > 100:
+        raise argparse.ArgumentTypeError("the payment reference is too long (at most 100)")
+    return Tender(method, cents, reference)

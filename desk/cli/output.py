@@ -1,0 +1,94 @@
+"""Turning service results into JSON (amounts as decimal strings) and plain text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from desk.core.money import format_amount, format_money
+from desk.services.queries import TxnView
+from desk.services.results import Balance, TxnResult
+
+
+@dataclass(frozen=True)
+class Output:
+    data: Any
+    text: str
+    exit_code: int = 0
+
+
+def balance_json(balance: Balance) -> dict[str, Any]:
+    return {"patient_id": balance.patient_id, "credit": format_amount(balance.credit_cents),
+            "tokens": dict(sorted(balance.tokens.items())),
+            "held": dict(sorted(balance.held.items())),
+            "next_expiry": {k: v.isoformat() for k, v in sorted(balance.next_expiry.items())}}
+
+
+def balance_text(balance: Balance, currency: str) -> str:
+    parts = [f"{n} {kind} token{'s' if abs(n) != 1 else ''}"
+             for kind, n in sorted(balance.tokens.items())]
+    for kind, first in sorted(balance.next_expiry.items()):
+        parts.append(f"{kind} tokens expire from {first.isoformat()}")
+    if balance.credit_cents > 0:
+        parts.append(f"{format_money(balance.credit_cents, currency)} credit")
+    elif balance.credit_cents < 0:
+        parts.append(f"owes {format_money(-balance.credit_cents, currency)}")
+    return ", ".join(parts) if parts else "no tokens, no credit"
+
+
+def txn_output(result: TxnResult, currency: str, focus: int | None = None) -> Output:
+    data: dict[str, Any] = {
+        "txn_id": result.txn_id, "kind": result.kind, "receipt_no": result.receipt_no,
+        "replayed": result.replayed,
+        "balances": [balance_json(b) for b in result.balances]}
+    if focus is not None:
+        data["balance"] = balance_json(result.balance_of(focus))
+    head = f"{result.kind.capitalize()} recorded as transaction {result.txn_id}"
+    if result.receipt_no is not None:
+        head += f", receipt {result.receipt_no}"
+    if result.replayed:
+        head = f"Already recorded (same key): transaction {result.txn_id}"
+    lines = [head + "."]
+    lines += [f"  patient {b.patient_id}: {balance_text(b, currency)}" for b in result.balances]
+    return Output(data, "\n".join(lines))
+
+
+def history_json(views: list[TxnView]) -> list[dict[str, Any]]:
+    out = []
+    for view in views:
+        out.append({
+            "txn_id": view.id, "kind": view.kind, "created_at": _iso(view.created_at),
+            "staff": view.staff, "workstation": view.workstation, "memo": view.memo,
+            "receipt_no": view.receipt_no, "reverses": view.reverses_id,
+            "reversed_by": view.reversed_by, "appointment_id": view.appointment_id,
+            "credit_change": format_amount(view.credit_change_cents),
+            "token_changes": view.token_changes,
+            "lines": [{"account": ln.account, "unit": ln.unit,
+                       "amount": format_amount(ln.amount) if ln.unit == "money" else ln.amount,
+                       "memo": ln.memo} for ln in view.lines]})
+    return out
+
+
+def history_text(views: list[TxnView], currency: str) -> str:
+    if not views:
+        return "No transactions."
+    rows = []
+    for view in views:
+        changes = []
+        if view.credit_change_cents:
+            sign = "+" if view.credit_change_cents > 0 else "-"
+            changes.append(f"credit {sign}{format_money(abs(view.credit_change_cents), currency)}")
+        changes += [f"{kind} {n:+d}" for kind, n in sorted(view.token_changes.items())]
+        receipt = f" receipt {view.receipt_no}" if view.receipt_no else ""
+        flag = f" (reversed by {view.reversed_by})" if view.reversed_by else ""
+        rows.append(f"{view.id:>6}  {_iso(view.created_at)[:16]}  {view.kind:<10} "
+                    f"{', '.join(changes) or '-':<40} {view.staff}{receipt}{flag}"
+                    + (f"  — {view.memo}" if view.memo else ""))
+    return "\n".join(rows)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(value)
