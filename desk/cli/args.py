@@ -26,41 +26,25 @@ def record_id(text: str) -> int:
     return int(value)
 
 
-def amount(text: str) -> int:
-    """A positive amount such as 12.50, in cents."""
-    try:
-        return parse_amount(text, "amount")
-    except BadInput as exc:
-        raise argparse.ArgumentTypeError(exc.reason) from None
+def _converter(parse: Callable[..., int], what: str, **options: object) -> Callable[[str], int]:
+    """Wrap a core parser so its ``BadInput`` becomes argparse's error (exit 2)."""
+
+    def convert(text: str) -> int:
+        try:
+            return parse(text, what, **options)
+        except BadInput as exc:
+            raise argparse.ArgumentTypeError(exc.reason) from None
+
+    return convert
 
 
-def amount_or_zero(text: str) -> int:
-    try:
-        return parse_amount(text, "amount", allow_zero=True)
-    except BadInput as exc:
-        raise argparse.ArgumentTypeError(exc.reason) from None
-
-
-def signed_amount(text: str) -> int:
-    """A non-zero signed amount (adjustments)."""
-    try:
-        return parse_amount(text, "amount", allow_negative=True)
-    except BadInput as exc:
-        raise argparse.ArgumentTypeError(exc.reason) from None
-
-
-def count(text: str) -> int:
-    try:
-        return parse_count(text, "count")
-    except BadInput as exc:
-        raise argparse.ArgumentTypeError(exc.reason) from None
-
-
-def signed_count(text: str) -> int:
-    try:
-        return parse_count(text, "count", allow_negative=True)
-    except BadInput as exc:
-        raise argparse.ArgumentTypeError(exc.reason) from None
+#: A positive amount such as 12.50, in cents.
+amount = _converter(parse_amount, "amount")
+amount_or_zero = _converter(parse_amount, "amount", allow_zero=True)
+#: A non-zero signed amount (adjustments).
+signed_amount = _converter(parse_amount, "amount", allow_negative=True)
+count = _converter(parse_count, "count")
+signed_count = _converter(parse_count, "count", allow_negative=True)
 
 
 def bounded(low: int, high: int) -> Callable[[str], int]:

@@ -127,6 +127,34 @@ def parse_count(text: str, field: str, *, allow_negative: bool = False,
     return value
 
 
+def check_cents(value: int, field: str, *, allow_negative: bool = False,
+                allow_zero: bool = True) -> int:
+    """Range-check an amount that arrived as an int (from a dialog or a service caller)."""
+    if type(value) is not int:
+        raise BadInput(field, "must be a whole number of cents")
+    if abs(value) > MAX_CENTS:
+        raise BadInput(field, f"is too large (at most {format_amount(MAX_CENTS)})")
+    if value < 0 and not allow_negative:
+        raise BadInput(field, "must not be negative")
+    if value == 0 and not allow_zero:
+        raise BadInput(field, "must not be zero")
+    return value
+
+
+def check_count(value: int, field: str, *, allow_negative: bool = False,
+                maximum: int = MAX_TOKENS) -> int:
+    """Range-check a non-zero token count that arrived as an int."""
+    if type(value) is not int:
+        raise BadInput(field, "must be a whole number")
+    if value == 0:
+        raise BadInput(field, "must not be zero")
+    if value < 0 and not allow_negative:
+        raise BadInput(field, "must be positive")
+    if abs(value) > maximum:
+        raise BadInput(field, f"is too large (at most {maximum})")
+    return value
+
+
 def format_amount(cents: int) -> str:
     """Plain decimal string for JSON and CSV: ``1250 -> "12.50"``, ``-5 -> "-0.05"``."""
     sign = "-" if cents < 0 else ""

@@ -159,7 +159,7 @@ def _events(ctx: Ctx, rng: random.Random, pid: int, people: list[int]) -> list[E
         if rng.random() < 0.05:
             paid = price + 1000  # rounds up: the rest becomes credit
         add(lambda c: sales.sell(c, pid, sales.SaleItem(package=name), [Tender(method, paid)]),
-            400)
+            200)
     elif roll < 0.60:
         amount = rng.choice([5000, 10000, 20000])
         method = rng.choice(["cash", "card"])

@@ -15,7 +15,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from desk.core.errors import Refused
 from desk.core.ledger import Allocation, LotView, Posting, allocate_fefo, imbalances
@@ -82,23 +82,33 @@ def setting_bool(key: str, default: bool = False) -> bool:
     return default if row is None else row.value == "true"
 
 
-def lots_of(account_id: int) -> list[LotView]:
+def lots_of(account_id: int, today: dt.date) -> list[LotView]:
+    """The lots of an account that can still be spent on ``today``.
+
+    A lot is usable through its expiry date, even before the expiry job has run.
+    """
     return [LotView(int(lot.id), int(lot.remaining), int(lot.unit_value_cents), lot.expires_on)
-            for lot in Lot.select().where(Lot.account == account_id, Lot.remaining > 0)]
+            for lot in Lot.select().where(
+                Lot.account == account_id, Lot.remaining > 0,
+                Lot.expires_on.is_null() | (Lot.expires_on >= today))]
 
 
-def take_tokens(draft: Draft, account_id: int, unit: str, quantity: int, *,
+def take_tokens(draft: Draft, account_id: int, unit: str, quantity: int, *, today: dt.date,
                 allow_short: bool, memo: str) -> list[Allocation]:
     """Debit ``quantity`` tokens from a patient account, first-expiring lots first.
 
-    Refused when the lots cannot cover it, unless ``allow_short`` (negative tokens
-    allowed): the shortfall is then taken with no lot and no value.
+    Refused when the usable lots cannot cover it, unless ``allow_short`` (negative
+    tokens allowed): the shortfall is then taken with no lot and no value.
     """
-    allocations, short = allocate_fefo(lots_of(account_id), quantity)
+    allocations, short = allocate_fefo(lots_of(account_id, today), quantity)
     if short and not allow_short:
         held = quantity - short
         kind = _kind_name_of(account_id)
-        raise Refused(f"not enough {kind} tokens: {held} available, {quantity} needed")
+        expired = (Lot.select(fn.SUM(Lot.remaining))
+                   .where(Lot.account == account_id, Lot.remaining > 0,
+                          Lot.expires_on < today).scalar() or 0)
+        note = f" ({expired} more expired)" if expired else ""
+        raise Refused(f"not enough {kind} tokens: {held} available{note}, {quantity} needed")
     for alloc in allocations:
         draft.moves.append((alloc.lot_id, -alloc.quantity, -alloc.value_cents))
     draft.post(account_id, unit, quantity, memo)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from desk.core.errors import BadInput
 from desk.core.ledger import MONEY, split_price, token_unit
-from desk.core.money import MAX_CENTS, format_money
+from desk.core.money import MAX_CENTS, check_cents, check_count, format_money
+from desk.core.text import clean_text
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts
 from desk.services.catalog import package_by_name, token_kind_id
@@ -17,6 +18,8 @@ from desk.services.context import Ctx
 from desk.services.patients import get_patient
 from desk.services.posting import Draft, NewLot, commit, find_replay, request_hash, txn_result
 from desk.services.results import TENDER_METHODS, Tender, TxnResult
+
+MAX_EXPIRY_DAYS = 36600
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,7 @@ def check_tenders(tenders: Sequence[Tender]) -> None:
         if tender.method not in TENDER_METHODS:
             raise BadInput("--pay", f"unknown method {tender.method!r}; use "
                            + ", ".join(TENDER_METHODS))
-        if tender.amount_cents <= 0:
-            raise BadInput("--pay", "each payment must be a positive amount")
+        check_cents(tender.amount_cents, "--pay", allow_zero=False)
         total += tender.amount_cents
     if total > MAX_CENTS:
         raise BadInput("--pay", "the payments add up to more than desk accepts")
@@ -80,6 +82,21 @@ def grant_tokens(draft: Draft, ctx: Ctx, patient_id: int, kind_id: int, quantity
                                  unit_value, expires_on))
 
 
+def check_item(item: SaleItem) -> None:
+    if item.price_cents is not None:
+        check_cents(item.price_cents, "--price")
+    if item.tokens is not None:
+        check_count(item.tokens, "--tokens")
+    if item.credit_cents is not None:
+        check_cents(item.credit_cents, "--credit", allow_zero=False)
+    check_expiry_days(item.expires_days)
+
+
+def check_expiry_days(days: int | None) -> None:
+    if days is not None and (type(days) is not int or not 1 <= days <= MAX_EXPIRY_DAYS):
+        raise BadInput("--expires-days", f"must be between 1 and {MAX_EXPIRY_DAYS}")
+
+
 def sell(ctx: Ctx, patient_id: int, item: SaleItem, tenders: Sequence[Tender] = (),
          idem_key: str | None = None, memo: str = "") -> TxnResult:
     """Sell a package, tokens or credit to a patient, paid by ``tenders``.
@@ -87,7 +104,9 @@ def sell(ctx: Ctx, patient_id: int, item: SaleItem, tenders: Sequence[Tender] = 
     Paying more than the price adds credit; paying less leaves the rest owed.
     """
     get_patient(patient_id)
+    check_item(item)
     check_tenders(tenders)
+    memo = clean_text(memo, "--memo", max_len=500)
     chosen = [item.package is not None, item.tokens is not None, item.credit_cents is not None]
     if sum(chosen) != 1:
         raise BadInput("--package/--tokens/--credit", "give exactly one of them")

@@ -7,8 +7,9 @@ import uuid
 
 from desk.core.errors import BadInput, Refused
 from desk.core.ledger import MONEY, token_unit
-from desk.core.money import format_money
+from desk.core.money import check_cents, check_count, format_money
 from desk.core.text import clean_text
+from desk.data.models import Lot
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts
 from desk.services.catalog import token_kind_id
@@ -25,6 +26,7 @@ from desk.services.posting import (
     txn_result,
 )
 from desk.services.results import TENDER_METHODS, TxnResult
+from desk.services.sales import check_expiry_days
 
 
 def _reason(reason: str | None) -> str:
@@ -46,6 +48,11 @@ def adjust(ctx: Ctx, patient_id: int, *, reason: str, credit_cents: int | None =
         raise BadInput("--credit" if credit_cents == 0 else "--tokens", "must not be zero")
     if tokens is not None and token_kind is None:
         raise BadInput("--token-kind", "is needed with --tokens")
+    if credit_cents is not None:
+        check_cents(credit_cents, "--credit", allow_negative=True, allow_zero=False)
+    if tokens is not None:
+        check_count(tokens, "--tokens", allow_negative=True)
+    check_expiry_days(expires_days)
     key = idem_key or str(uuid.uuid4())
     req = request_hash({"op": "adjust", "patient": patient_id, "credit": credit_cents,
                         "tokens": tokens, "kind": token_kind, "reason": why,
@@ -81,7 +88,7 @@ def _adjust_tokens(ctx: Ctx, draft: Draft, patient_id: int, kind_id: int, tokens
         expires_on = ctx.today() + dt.timedelta(days=expires_days) if expires_days else None
         draft.new_lots.append(NewLot(account, tokens, 0, expires_on))
         return
-    allocations = take_tokens(draft, account, unit, -tokens,
+    allocations = take_tokens(draft, account, unit, -tokens, today=ctx.today(),
                               allow_short=setting_bool("allow_negative_tokens"), memo=why)
     draft.post(accounts.tokens_issued(kind_id), unit, tokens, why)
     value = sum(a.value_cents for a in allocations)
@@ -102,9 +109,10 @@ def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = N
         raise BadInput("--to", "is the same patient as --from")
     if (credit_cents is None) == (tokens is None):
         raise BadInput("--credit/--tokens", "give exactly one of them")
-    if (credit_cents is not None and credit_cents <= 0) or (tokens is not None and tokens <= 0):
-        raise BadInput("--credit" if credit_cents is not None else "--tokens",
-                       "must be positive")
+    if credit_cents is not None:
+        check_cents(credit_cents, "--credit", allow_zero=False)
+    if tokens is not None:
+        check_count(tokens, "--tokens")
     if tokens is not None and token_kind is None:
         raise BadInput("--token-kind", "is needed with --tokens")
     note = clean_text(memo, "--memo", max_len=500)
@@ -133,11 +141,10 @@ def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = N
             src = accounts.patient_tokens(from_id, kind_id)
             dst = accounts.patient_tokens(to_id, kind_id)
             lock_accounts(ctx.db, [src, dst])
-            allocations = take_tokens(draft, src, unit, tokens, allow_short=False,
+            allocations = take_tokens(draft, src, unit, tokens, today=ctx.today(),
+                                      allow_short=False,
                                       memo=f"to patient {to_id}")
             draft.post(dst, unit, -tokens, f"from patient {from_id}")
-            from desk.data.models import Lot
-
             for alloc in allocations:
                 source = Lot.get_by_id(alloc.lot_id)
                 draft.new_lots.append(NewLot(dst, alloc.quantity, int(source.unit_value_cents),
@@ -153,8 +160,7 @@ def refund(ctx: Ctx, patient_id: int, amount_cents: int, method: str, *,
     get_patient(patient_id)
     if method not in TENDER_METHODS:
         raise BadInput("--method", f"unknown method {method!r}; use " + ", ".join(TENDER_METHODS))
-    if amount_cents <= 0:
-        raise BadInput("--amount", "must be positive")
+    check_cents(amount_cents, "--amount", allow_zero=False)
     note = clean_text(memo, "--memo", max_len=500)
     ref = clean_text(reference, "--reference", max_len=100)
     key = idem_key or str(uuid.uuid4())

@@ -1,0 +1,111 @@
+"""Ledger benchmarks (SPEC §12), printed as ratios against bare sqlite3. Not a test.
+
+    .venv/bin/python tests/bench/bench_ledger.py [--n 300] [--search-db sqlite:///big.sqlite3]
+
+1. A sale commit (package, one tender: txn + 7 lines + lot + 6 balance updates +
+   receipt counter) through the services, against a bare ``sqlite3`` transaction
+   writing the same rows with the same pragmas (the fsync limit).
+2. Patient search and balance lookups on a large demo clinic, if one is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from desk.data.database import SQLITE_PRAGMAS, open_database
+from desk.data.migrations import migrate
+from desk.services import accounts, catalog, patients, sales
+from desk.services.context import Ctx
+from desk.services.results import Tender
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def bench_sale(n: int, folder: Path) -> tuple[float, float]:
+    db = open_database(f"sqlite:///{folder / 'bench.sqlite3'}")
+    migrate(db)
+    ctx = Ctx(db, staff="bench")
+    catalog.add_service(ctx, "Acupuncture 60", 60, 9500, "Acupuncture")
+    catalog.add_package(ctx, "Five", "Acupuncture", 5, 30000, 365)
+    pid = patients.add_patient(ctx, "Bench Patient").id
+    sales.sell(ctx, pid, sales.SaleItem(package="Five"), [Tender("card", 30000)])  # warm up
+    desk_times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        sales.sell(ctx, pid, sales.SaleItem(package="Five"), [Tender("card", 30000)])
+        desk_times.append(time.perf_counter() - start)
+    db.close()
+
+    raw = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
+    for key, value in SQLITE_PRAGMAS.items():
+        raw.execute(f"PRAGMA {key}={value}")
+    raw.executescript("""
+        CREATE TABLE txn (id INTEGER PRIMARY KEY, kind TEXT, k TEXT UNIQUE, at TEXT, r INT);
+        CREATE TABLE line (id INTEGER PRIMARY KEY, txn INT, account INT, amount INT, memo TEXT);
+        CREATE INDEX line_acc ON line (account, amount);
+        CREATE TABLE lot (id INTEGER PRIMARY KEY, txn INT, account INT, q INT, rem INT);
+        CREATE TABLE account (id INTEGER PRIMARY KEY, balance INT);
+        CREATE TABLE counter (name TEXT PRIMARY KEY, value INT);
+        INSERT INTO counter VALUES ('receipt', 0);
+    """)
+    raw.executemany("INSERT INTO account VALUES (?, 0)", [(i,) for i in range(1, 8)])
+    raw_times = []
+    for i in range(n):
+        start = time.perf_counter()
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("UPDATE counter SET value = value + 1 WHERE name = 'receipt'")
+        cur = raw.execute("INSERT INTO txn (kind, k, at, r) VALUES ('sale', ?, '2026', 1)",
+                          (f"k{i}",))
+        txn = cur.lastrowid
+        raw.executemany("INSERT INTO line (txn, account, amount, memo) VALUES (?, ?, ?, 'x')",
+                        [(txn, a, 1) for a in range(1, 8)])
+        raw.execute("INSERT INTO lot (txn, account, q, rem) VALUES (?, 2, 5, 5)", (txn,))
+        for account in range(1, 7):
+            raw.execute("UPDATE account SET balance = balance + 1 WHERE id = ?", (account,))
+        raw.execute("COMMIT")
+        raw_times.append(time.perf_counter() - start)
+    raw.close()
+    return _median_ms(desk_times), _median_ms(raw_times)
+
+
+def bench_search(url: str, n: int) -> None:
+    db = open_database(url)
+    queries = ["zoe", "o'brien", "garcia", "555", "wei", "smith"]
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        patients.find_patients(queries[i % len(queries)])
+        times.append(time.perf_counter() - start)
+    balance_times = []
+    for pid in range(1, n + 1):
+        start = time.perf_counter()
+        accounts.balance_of(pid)
+        balance_times.append(time.perf_counter() - start)
+    count = db.execute_sql("SELECT COUNT(*) FROM patient").fetchone()[0]
+    print(f"patient search over {count:,} patients: median {_median_ms(times):.2f} ms")
+    print(f"balance of one patient: median {_median_ms(balance_times):.3f} ms")
+    db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--search-db", help="URL of a large demo clinic for search timings")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        desk_ms, raw_ms = bench_sale(args.n, Path(folder))
+    print(f"sale commit: desk median {desk_ms:.3f} ms, bare sqlite3 {raw_ms:.3f} ms, "
+          f"ratio {desk_ms / raw_ms:.1f}x (n={args.n})")
+    if args.search_db:
+        bench_search(args.search_db, min(args.n, 200))
+
+
+if __name__ == "__main__":
+    main()
