@@ -17,7 +17,7 @@ import platformdirs
 
 from desk.cli import commands
 from desk.cli.output import Output
-from desk.cli.parser import build
+from desk.cli.parser import UsageError, build
 from desk.core.errors import DeskError
 
 
@@ -37,7 +37,14 @@ def run(argv: list[str]) -> int:
         parser.print_help()
         print("\nThe schedule window is not part of this release yet; use the commands above.")
         return 0
-    ns = parser.parse_args(argv)  # exits 2 with a message naming the argument
+    try:
+        ns = parser.parse_args(argv)
+    except UsageError as exc:  # a message naming the argument, exit 2
+        sys.stderr.write(exc.usage)
+        print(f"{exc.prog}: error: {exc.message}", file=sys.stderr)
+        if "--json" in argv:
+            print(json.dumps({"error": exc.message, "exit_code": 2}, ensure_ascii=False))
+        return 2
     if ns.command is None:
         parser.print_help()
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from desk.cli import args as a
 
@@ -22,7 +23,22 @@ def _globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
                         help="machine-readable output on stdout")
 
 
-class _Parser(argparse.ArgumentParser):
+class UsageError(Exception):
+    """argparse refused the command line (exit 2); ``usage`` is the parser's usage text."""
+
+    def __init__(self, message: str, usage: str, prog: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+        self.prog = prog
+
+
+class _RootParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.format_usage(), self.prog)
+
+
+class _Parser(_RootParser):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         _globals(self, sub=True)
@@ -34,7 +50,7 @@ def _key(p: argparse.ArgumentParser) -> None:
 
 
 def build() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
+    root = _RootParser(
         prog="desk", description="Front-desk scheduler and prepaid-treatment ledger.",
         epilog="Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 refused by a rule.")
     _globals(root, sub=False)

@@ -83,6 +83,8 @@ def parse_amount(text: str, field: str, *, allow_negative: bool = False,
     if match is None:
         raise BadInput(field, _explain_bad_amount(text))
     sign, whole, frac = match.groups()
+    if sign == "-" and not whole.strip("0") and not (frac or "").strip("0"):
+        raise BadInput(field, f"{text!r}: zero has no sign; type 0 or a positive amount")
     if len(whole.lstrip("0")) > 9:
         raise BadInput(field, f"{text!r} is too large (at most {format_amount(MAX_CENTS)})")
     cents = int(whole) * 100 + int((frac or "0").ljust(2, "0"))

@@ -43,7 +43,8 @@ def token_kind_id(name: str, *, create: bool) -> int:
         return int(row.id)
     if not create:
         known = ", ".join(k.name for k in TokenKind.select().order_by(TokenKind.name))
-        raise NotFound(f"no token kind {clean!r}; known kinds: {known or 'none yet'}")
+        raise NotFound(f"--token-kind: no token kind {clean!r}; "
+                       f"known kinds: {known or 'none yet'}")
     return int(TokenKind.create(name=clean).id)
 
 
@@ -125,7 +126,7 @@ def _by_name(model: type[Service] | type[Package] | type[Practitioner], name: st
     if row is None:
         known = ", ".join(r.name for r in model.select().where(model.active == True)  # noqa: E712
                           .order_by(model.name).limit(20))
-        raise NotFound(f"no {what} named {clean!r}; known: {known or 'none yet'}")
+        raise NotFound(f"--{what}: no {what} named {clean!r}; known: {known or 'none yet'}")
     return row
 
 
