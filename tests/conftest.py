@@ -136,6 +136,10 @@ class Clock:
     def today(self) -> dt.date:
         return self.current.date()
 
+    def local_now(self) -> dt.datetime:
+        """The clinic's wall clock; tests treat it as the same instant as ``now``."""
+        return self.current
+
     def advance(self, days: int = 0, hours: int = 0) -> None:
         self.current += dt.timedelta(days=days, hours=hours)
 
@@ -147,4 +151,5 @@ def clock() -> Clock:
 
 @pytest.fixture
 def ctx(db: Database, clock: Clock) -> Ctx:
-    return Ctx(db, staff="tester", workstation="ws-test", now=clock.now, today=clock.today)
+    return Ctx(db, staff="tester", workstation="ws-test", now=clock.now, today=clock.today,
+               local_now=clock.local_now)

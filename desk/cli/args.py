@@ -66,6 +66,35 @@ def date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(exc.reason) from None
 
 
+def when(text: str) -> dt.datetime:
+    """``YYYY-MM-DDTHH:MM`` (a space instead of the T is fine), clinic local time."""
+    value = text.strip().replace(" ", "T", 1)
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time like 2026-03-02T14:30")
+    day = date(value[:10])
+    try:
+        clock = dt.time.fromisoformat(value[11:])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} has no such time of day") from None
+    return dt.datetime.combine(day, clock)
+
+
+def item(text: str) -> tuple[str, int]:
+    """``DESCRIPTION=AMOUNT``, e.g. ``Herbs=12.50``."""
+    desc, sep, value = text.rpartition("=")
+    if not sep or not desc.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not DESCRIPTION=AMOUNT (e.g. Herbs=12.50)")
+    return desc.strip(), amount(value)
+
+
+def credit_use(text: str) -> str | int:
+    """``all``, ``none`` or an amount of credit to use."""
+    value = text.strip().lower()
+    if value in ("all", "none"):
+        return value
+    return amount_or_zero(text)
+
+
 def text_arg(text: str) -> str:
     if "\x00" in text:
         raise argparse.ArgumentTypeError("contains a NUL character")

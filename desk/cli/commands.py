@@ -10,16 +10,37 @@ from desk.cli.output import (
     Output,
     balance_json,
     balance_text,
+    day_json,
+    day_text,
     history_json,
     history_text,
     txn_output,
 )
+from desk.core import schedule
+from desk.core.errors import BadInput
 from desk.core.money import format_amount, format_money
 from desk.core.settings import SPECS
 from desk.data import backup as backups
 from desk.data.database import describe, open_database
 from desk.data.migrations import current_version, migrate
-from desk.services import catalog, demo, expiry, patients, queries, reversal, sales, verify, wallet
+from desk.printing.receipt import render_receipt
+from desk.services import (
+    appointments,
+    cancellation,
+    catalog,
+    checkin,
+    day,
+    demo,
+    expiry,
+    memberships,
+    patients,
+    queries,
+    receipts,
+    reversal,
+    sales,
+    verify,
+    wallet,
+)
 from desk.services import settings as clinic_settings
 from desk.services.context import Ctx
 
@@ -86,12 +107,126 @@ def patient_find(ns: argparse.Namespace, ctx: Ctx) -> Output:
     return Output(data, text)
 
 
+def _receipt_target(path: str | None) -> Path | None:
+    """Check a --receipt/--out path before anything is written."""
+    if path is None:
+        return None
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise BadInput("--receipt", f"{target} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise BadInput("--receipt", f"the folder {target.parent} does not exist")
+    return target
+
+
+def _with_receipt(out: Output, txn_id: int, target: Path | None) -> Output:
+    """Write the receipt after the commit; a failure never undoes the transaction."""
+    if target is None:
+        return out
+    try:
+        target.write_bytes(render_receipt(receipts.receipt_for(txn_id)))
+    except OSError as exc:
+        out.data["receipt_error"] = str(exc)
+        return Output(out.data, f"{out.text}\nThe transaction is recorded, but the receipt "
+                      f"could not be written: {exc}", 1)
+    out.data["receipt_file"] = str(target)
+    return Output(out.data, f"{out.text}\nReceipt written to {target}.")
+
+
 def sell(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    target = _receipt_target(ns.receipt)
     item = sales.SaleItem(package=ns.package, tokens=ns.tokens, token_kind=ns.token_kind,
                           price_cents=ns.price, credit_cents=ns.credit,
                           expires_days=ns.expires_days)
     result = sales.sell(ctx, ns.patient, item, ns.pay, idem_key=ns.key, memo=ns.memo)
-    return txn_output(result, _currency(), focus=ns.patient)
+    return _with_receipt(txn_output(result, _currency(), focus=ns.patient), result.txn_id,
+                         target)
+
+
+def book(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    done = appointments.book(ctx, ns.patient, ns.service, ns.practitioner, ns.at,
+                             duration_min=ns.minutes, note=ns.note, override=ns.override,
+                             idem_key=ns.key)
+    data = {"id": done.appointment_id, "starts_at": done.starts_at.isoformat(),
+            "ends_at": done.ends_at.isoformat(), "hold": done.hold, "covered": done.covered,
+            "overridden": done.overridden, "replayed": done.replayed}
+    text = (f"Booked appointment {done.appointment_id}: {done.starts_at:%a %Y-%m-%d %H:%M}"
+            f"–{done.ends_at:%H:%M}.")
+    if done.hold:
+        text += f" Holding a {done.hold} for it."
+    if not done.covered:
+        text += " Not covered: no token and not enough credit."
+    return Output(data, text)
+
+
+def move(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    done = appointments.move(ctx, ns.appointment, ns.at, ns.practitioner)
+    return Output({"id": done.appointment_id, "starts_at": done.starts_at.isoformat(),
+                   "ends_at": done.ends_at.isoformat()},
+                  f"Moved appointment {done.appointment_id} to "
+                  f"{done.starts_at:%a %Y-%m-%d %H:%M}.")
+
+
+def checkin_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    target = _receipt_target(ns.receipt)
+    request = checkin.CheckinRequest(
+        appointment_id=ns.appointment, price_cents=ns.price, items=tuple(ns.item),
+        use_token=ns.use_token, use_credit=ns.use_credit, tenders=tuple(ns.pay),
+        buy_package=ns.buy_package, cash_given_cents=ns.cash_given, auto=ns.auto)
+    done = checkin.check_in(ctx, request, idem_key=ns.key)
+    appt = appointments.get_appointment(ns.appointment)
+    out = txn_output(done.txn, _currency(), focus=int(appt.patient_id))
+    out.data["appointment_id"] = done.appointment_id
+    if done.plan is not None:
+        plan = done.plan
+        out.data.update({
+            "due": format_amount(plan.due_cents), "token_used": plan.token_used,
+            "credit_applied": format_amount(plan.credit_applied_cents),
+            "paid": format_amount(plan.paid_cents), "owed": format_amount(plan.owed_cents),
+            "credit_added": format_amount(plan.credit_added_cents),
+            "change": format_amount(plan.cash_change_cents)})
+        if plan.cash_change_cents:
+            out = Output(out.data, out.text + "\n  change to give: "
+                         + format_money(plan.cash_change_cents, _currency()))
+    return _with_receipt(out, done.txn.txn_id, target)
+
+
+def cancel_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    done = cancellation.cancel(ctx, ns.appointment, late=ns.late, no_show=ns.no_show,
+                               take_token=ns.take_token, waive=ns.waive, reason=ns.reason,
+                               idem_key=ns.key)
+    data: dict[str, object] = {"appointment_id": done.appointment_id, "status": done.status,
+                               "fee": format_amount(done.fee_cents), "paid_by": done.paid_by,
+                               "txn_id": done.txn.txn_id if done.txn else None}
+    text = f"Appointment {done.appointment_id} is now {schedule.LABELS[done.status]}"
+    if done.txn is not None:
+        data.update(txn_output(done.txn, _currency()).data)
+        text += (f"; fee {format_money(done.fee_cents, _currency())} paid by {done.paid_by} "
+                 f"(transaction {done.txn.txn_id}, receipt {done.txn.receipt_no})")
+    elif done.paid_by == "waived":
+        text += "; fee waived"
+    return Output(data, text + ".")
+
+
+def renew(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    done = memberships.renew(ctx, ns.as_of)
+    return Output({"period": done.period, "txn_ids": list(done.txn_ids),
+                   "memberships": done.memberships},
+                  f"Renewed {len(done.txn_ids)} of {done.memberships} memberships for "
+                  f"{done.period}.")
+
+
+def day_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    first = ns.date or ctx.today()
+    view = day.day_view(first, ns.days, today=ctx.today())
+    return Output(day_json(view), day_text(view, _currency()))
+
+
+def receipt_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    target = _receipt_target(ns.out)
+    assert target is not None
+    target.write_bytes(render_receipt(receipts.receipt_for(ns.txn, copy=ns.copy)))
+    return Output({"txn_id": ns.txn, "file": str(target)}, f"Receipt written to {target}.")
 
 
 def adjust(ns: argparse.Namespace, ctx: Ctx) -> Output:
@@ -195,7 +330,9 @@ def demo_fill(ns: argparse.Namespace, ctx: Ctx) -> Output:
 HANDLERS: dict[str, Handler] = {
     "demo": demo_fill, "practitioner add": practitioner_add, "service add": service_add,
     "package add": package_add, "patient add": patient_add, "patient find": patient_find,
-    "sell": sell, "adjust": adjust, "transfer": transfer, "refund": refund,
+    "sell": sell, "book": book, "move": move, "checkin": checkin_cmd, "cancel": cancel_cmd,
+    "renew": renew, "day": day_cmd, "receipt": receipt_cmd, "adjust": adjust,
+    "transfer": transfer, "refund": refund,
     "reverse": reverse, "expire": expire, "balance": balance, "history": history,
     "settings get": settings_get, "settings set": settings_set, "db backup": db_backup,
     "db restore": db_restore, "db verify": db_verify,

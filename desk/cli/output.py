@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desk.core.money import format_amount, format_money
+from desk.services.day import DayView
 from desk.services.queries import TxnView
 from desk.services.results import Balance, TxnResult
 
@@ -92,3 +93,51 @@ def _iso(value: object) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     return str(value)
+
+
+def day_json(view: DayView) -> dict[str, Any]:
+    return {
+        "first_day": view.first_day.isoformat(), "days": view.days,
+        "practitioners": [{"id": i, "name": n} for i, n in view.practitioners],
+        "counts": view.counts(),
+        "appointments": [{
+            "id": a.id, "patient_id": a.patient_id, "patient": a.patient_name,
+            "practitioner_id": a.practitioner_id, "service": a.service_name,
+            "token_kind": a.token_kind, "price": format_amount(a.price_cents),
+            "starts_at": a.starts_at.isoformat(), "ends_at": a.ends_at.isoformat(),
+            "status": a.status, "note": a.note, "receipt_no": a.receipt_no,
+            "covered_by": a.covered_by} for a in view.appointments],
+        "wallets": {str(pid): {
+            "credit": format_amount(w.credit_cents), "tokens": w.tokens, "held": w.held,
+            "credit_held": format_amount(w.credit_held_cents),
+            "next_expiry": {k: {"date": d.isoformat(), "tokens": n}
+                            for k, (d, n) in w.next_expiry.items()}}
+            for pid, w in view.wallets.items()},
+    }
+
+
+def day_text(view: DayView, currency: str) -> str:
+    names = dict(view.practitioners)
+    out = []
+    for appt in view.appointments:
+        wallet = view.wallets[appt.patient_id]
+        flags = []
+        if wallet.tokens:
+            held = ", ".join(f"{k} {n}" for k, n in sorted(wallet.tokens.items()))
+            flags.append(f"tokens {held}")
+        if wallet.credit_cents > 0:
+            flags.append(f"credit {format_money(wallet.credit_cents, currency)}")
+        elif wallet.credit_cents < 0:
+            flags.append(f"owes {format_money(-wallet.credit_cents, currency)}")
+        if appt.status == "booked" and appt.covered_by is None:
+            flags.append("NOT COVERED")
+        out.append(f"{appt.starts_at:%a %d %H:%M}-{appt.ends_at:%H:%M}  "
+                   f"{names.get(appt.practitioner_id, '?'):<16.16} {appt.id:>6}  "
+                   f"{appt.patient_name:<22.22} {appt.service_name:<20.20} "
+                   f"{appt.status:<14} {'; '.join(flags)}")
+    counts = view.counts()
+    out.append(f"{len(view.appointments)} appointments: {counts['booked']} booked, "
+               f"{counts['checked_in']} checked in, {counts['cancelled']} cancelled, "
+               f"{counts['late_cancelled']} late-cancelled, {counts['no_show']} no-shows, "
+               f"{counts['not_covered']} not covered")
+    return "\n".join(out)

@@ -112,6 +112,65 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--memo", default="", type=a.text_arg)
     _key(p)
 
+    p.add_argument("--receipt", metavar="FILE.pdf", help="also write the receipt PDF")
+
+    p = cmds.add_parser("book", help="book an appointment")
+    p.add_argument("--patient", required=True, type=a.record_id)
+    p.add_argument("--service", required=True, type=a.text_arg)
+    p.add_argument("--practitioner", required=True, type=a.text_arg)
+    p.add_argument("--at", required=True, type=a.when, metavar="YYYY-MM-DDTHH:MM")
+    p.add_argument("--minutes", type=a.bounded(1, 1440), help="default: the service's")
+    p.add_argument("--note", default="", type=a.text_arg)
+    p.add_argument("--override", action="store_true",
+                   help="book even without a token or enough credit (audited)")
+    _key(p)
+
+    p = cmds.add_parser("move", help="move a booked appointment")
+    p.add_argument("--appointment", required=True, type=a.record_id)
+    p.add_argument("--at", required=True, type=a.when, metavar="YYYY-MM-DDTHH:MM")
+    p.add_argument("--practitioner", type=a.text_arg)
+
+    p = cmds.add_parser("checkin", help="check a patient in and take payment")
+    p.add_argument("--appointment", required=True, type=a.record_id)
+    p.add_argument("--price", type=a.amount_or_zero, help="treatment price (default: the "
+                   "service's)")
+    p.add_argument("--item", action="append", default=[], type=a.item,
+                   metavar="DESC=AMOUNT")
+    token = p.add_mutually_exclusive_group()
+    token.add_argument("--use-token", dest="use_token", action="store_const", const=True)
+    token.add_argument("--no-token", dest="use_token", action="store_const", const=False)
+    p.add_argument("--use-credit", type=a.credit_use, metavar="AMOUNT|all|none")
+    p.add_argument("--pay", action="append", default=[], type=a.tender,
+                   metavar="METHOD:AMOUNT[:REF]")
+    p.add_argument("--cash-given", type=a.amount, help="cash handed over (for change)")
+    p.add_argument("--buy-package", type=a.text_arg, metavar="NAME")
+    p.add_argument("--auto", action="store_true",
+                   help="token if available, else credit, else owed")
+    p.add_argument("--receipt", metavar="FILE.pdf", help="also write the receipt PDF")
+    _key(p)
+
+    p = cmds.add_parser("cancel", help="cancel, late-cancel or record a no-show")
+    p.add_argument("--appointment", required=True, type=a.record_id)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--late", action="store_true", help="charge the late fee even if on time")
+    how.add_argument("--no-show", action="store_true")
+    p.add_argument("--take-token", action="store_true", help="pay the fee with a token")
+    p.add_argument("--waive", action="store_true", help="no fee (needs --reason)")
+    p.add_argument("--reason", default="", type=a.text_arg)
+    _key(p)
+
+    p = cmds.add_parser("renew", help="grant memberships their tokens for this period")
+    p.add_argument("--as-of", type=a.date)
+
+    p = cmds.add_parser("day", help="the schedule of a day (or several)")
+    p.add_argument("--date", type=a.date, help="default: today")
+    p.add_argument("--days", type=a.bounded(1, 31), default=1)
+
+    p = cmds.add_parser("receipt", help="write a transaction's receipt as PDF")
+    p.add_argument("--txn", required=True, type=a.record_id)
+    p.add_argument("--out", required=True, metavar="FILE.pdf")
+    p.add_argument("--copy", action="store_true", help="mark it COPY (a reprint)")
+
     p = cmds.add_parser("adjust", help="add or remove credit or tokens (reason required)")
     p.add_argument("--patient", required=True, type=a.record_id)
     what = p.add_mutually_exclusive_group(required=True)

@@ -156,8 +156,48 @@ def _append_only_triggers(dialect: str) -> list[str]:
     return out
 
 
+def _schema_v2(dialect: str) -> list[str]:
+    d = _DIALECTS[dialect]
+    return [
+        f"""CREATE TABLE appointment (id {d['pk']},
+            patient_id BIGINT NOT NULL REFERENCES patient (id),
+            practitioner_id BIGINT NOT NULL REFERENCES practitioner (id),
+            service_id BIGINT NOT NULL REFERENCES service (id),
+            starts_at {d['ts']} NOT NULL, ends_at {d['ts']} NOT NULL,
+            duration_min INTEGER NOT NULL CHECK (duration_min BETWEEN 1 AND 1440),
+            note TEXT NOT NULL DEFAULT '', status TEXT NOT NULL CHECK (status IN
+                ('booked', 'checked_in', 'completed', 'cancelled', 'late_cancelled',
+                 'no_show')),
+            checkin_txn_id BIGINT REFERENCES txn (id), idem_key TEXT UNIQUE,
+            created_at {d['ts']} NOT NULL, updated_at {d['ts']} NOT NULL)""",
+        "CREATE INDEX appointment_practitioner ON appointment (practitioner_id, starts_at)",
+        "CREATE INDEX appointment_patient ON appointment (patient_id, starts_at)",
+        "CREATE INDEX appointment_starts ON appointment (starts_at)",
+        # A hold reserves one token (or an amount of credit) for a booked visit:
+        # available = balance - open holds. Check-in posts it; a cancel releases it.
+        f"""CREATE TABLE hold (id {d['pk']},
+            appointment_id BIGINT NOT NULL UNIQUE REFERENCES appointment (id),
+            account_id BIGINT NOT NULL REFERENCES account (id),
+            quantity BIGINT NOT NULL CHECK (quantity > 0),
+            status TEXT NOT NULL CHECK (status IN ('open', 'posted', 'released')),
+            created_at {d['ts']} NOT NULL, closed_at {d['ts']})""",
+        "CREATE INDEX hold_account ON hold (account_id, status)",
+        f"""CREATE TABLE membership (id {d['pk']},
+            patient_id BIGINT NOT NULL REFERENCES patient (id),
+            package_id BIGINT NOT NULL REFERENCES package (id),
+            started_on DATE NOT NULL, ended_on DATE,
+            sale_txn_id BIGINT NOT NULL REFERENCES txn (id))""",
+        "CREATE INDEX membership_patient ON membership (patient_id)",
+        f"""CREATE TABLE renewal (id {d['pk']},
+            membership_id BIGINT NOT NULL REFERENCES membership (id),
+            period TEXT NOT NULL, txn_id BIGINT NOT NULL REFERENCES txn (id),
+            UNIQUE (membership_id, period))""",
+    ]
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "ledger, catalog and patients", _schema_v1),
+    Migration(2, "appointments, holds and memberships", _schema_v2),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -195,6 +195,67 @@ class LotMove(BaseModel):
     value_cents = BigIntegerField()
 
 
+class Appointment(BaseModel):
+    """A booking. Mutable (status, time), every change audited; money lives in txns."""
+
+    if TYPE_CHECKING:
+        patient_id: int
+        practitioner_id: int
+        service_id: int
+        checkin_txn_id: int | None
+
+    patient = ForeignKeyField(Patient, backref="appointments")
+    practitioner = ForeignKeyField(Practitioner, backref="appointments")
+    service = ForeignKeyField(Service)
+    starts_at = DateTimeField()
+    ends_at = DateTimeField()
+    duration_min = IntegerField()
+    note = TextField(default="")
+    status = TextField(default="booked")
+    checkin_txn = ForeignKeyField(Txn, null=True)
+    idem_key = TextField(null=True, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Hold(BaseModel):
+    """A token (or amount) reserved for a booked visit (TigerBeetle's pending transfer)."""
+
+    if TYPE_CHECKING:
+        appointment_id: int
+        account_id: int
+
+    appointment = ForeignKeyField(Appointment, unique=True, backref="hold")
+    account = ForeignKeyField(Account)
+    quantity = BigIntegerField()
+    status = TextField(default="open")
+    created_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)
+
+
+class Membership(BaseModel):
+    if TYPE_CHECKING:
+        patient_id: int
+        package_id: int
+        sale_txn_id: int
+
+    patient = ForeignKeyField(Patient, backref="memberships")
+    package = ForeignKeyField(Package)
+    started_on = DateField()
+    ended_on = DateField(null=True)
+    sale_txn = ForeignKeyField(Txn)
+
+
+class Renewal(BaseModel):
+    if TYPE_CHECKING:
+        membership_id: int
+        txn_id: int
+
+    membership = ForeignKeyField(Membership, backref="renewals")
+    period = TextField()
+    txn = ForeignKeyField(Txn)
+
+
 class Counter(BaseModel):
     name = CharField(primary_key=True, max_length=32)
     value = BigIntegerField()
@@ -202,7 +263,7 @@ class Counter(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     SchemaVersion, Setting, Audit, TokenKind, Practitioner, Service, Package, Household,
-    Patient, Account, Txn, Line, Lot, LotMove, Counter,
+    Patient, Account, Txn, Line, Lot, LotMove, Counter, Appointment, Hold, Membership, Renewal,
 ]
 LEDGER_TABLES = ("txn", "line", "lot_move")
 

@@ -1,0 +1,1 @@
+"""PDF documents with reportlab: receipts now, statements and reports later. No Qt."""

@@ -21,6 +21,10 @@ def _local_today() -> dt.date:
     return dt.date.today()
 
 
+def _local_now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
 @dataclass(frozen=True)
 class Ctx:
     """The acting staff member and workstation, recorded on every write."""
@@ -30,3 +34,5 @@ class Ctx:
     workstation: str = field(default_factory=_workstation)
     now: Callable[[], dt.datetime] = utcnow
     today: Callable[[], dt.date] = _local_today
+    #: Clinic wall-clock time, the time appointments are booked in.
+    local_now: Callable[[], dt.datetime] = _local_now

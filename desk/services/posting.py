@@ -25,8 +25,6 @@ from desk.services import accounts
 from desk.services.context import Ctx
 from desk.services.results import TxnResult
 
-RECEIPT_KINDS = frozenset({"sale", "refund", "checkin", "fee"})
-
 
 @dataclass(frozen=True, slots=True)
 class NewLot:
@@ -45,7 +43,8 @@ class Draft:
     memo: str = ""
     postings: list[Posting] = field(default_factory=list)
     new_lots: list[NewLot] = field(default_factory=list)
-    moves: list[tuple[int, int, int]] = field(default_factory=list)  # lot, qty, value
+    # (lot id, quantity, value); a negative lot id -1-i names new_lots[i]
+    moves: list[tuple[int, int, int]] = field(default_factory=list)
     appointment_id: int | None = None
     reverses_id: int | None = None
     receipt: bool = False
@@ -154,9 +153,12 @@ def commit(ctx: Ctx, draft: Draft, *, idem_key: str | None, req_hash: str) -> Tx
     Line.insert_many([
         {"txn": txn.id, "account": p.account_id, "amount": p.amount, "memo": p.memo}
         for p in draft.postings]).execute()
-    for new in draft.new_lots:
-        _create_lot(txn.id, new)
-    _apply_moves(txn.id, draft.moves)
+    created = [_create_lot(txn.id, new) for new in draft.new_lots]
+    # A move may take from a lot this same transaction creates (buy a package at
+    # check-in and use one of its tokens): it names it as -1 - index in new_lots.
+    moves = [(created[-1 - lot] if lot < 0 else lot, qty, value)
+             for lot, qty, value in draft.moves]
+    _apply_moves(txn.id, moves)
     _apply_balances(draft.postings)
     _check_tokens(draft.postings)
     return txn

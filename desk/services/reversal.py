@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from desk.core import schedule
 from desk.core.errors import BadInput, NotFound, Refused
 from desk.core.text import clean_text
-from desk.data.models import Account, Line, Lot, LotMove, Txn
+from desk.data.models import Account, Appointment, Hold, Line, Lot, LotMove, Txn
 from desk.data.tx import lock_accounts, run_write
+from desk.services import audit
+from desk.services.appointments import snapshot
 from desk.services.context import Ctx
 from desk.services.posting import Draft, commit, find_replay, request_hash, txn_result
 from desk.services.results import TxnResult
@@ -53,9 +56,29 @@ def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> 
                 raise Refused(f"{used} of the {lot.quantity} tokens granted by transaction "
                               f"{txn_id} were already used, moved or expired; reverse those first")
             draft.moves.append((int(lot.id), -lot.quantity, -lot.quantity * lot.unit_value_cents))
-        return txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
+        txn = commit(ctx, draft, idem_key=key, req_hash=req)
+        if original.kind == "checkin":
+            _reopen_visit(ctx, txn_id)
+        return txn_result(txn, False)
 
     return run_write(ctx.db, work)
+
+
+def _reopen_visit(ctx: Ctx, checkin_txn_id: int) -> None:
+    """A reversed check-in puts its appointment back to booked (and its hold back)."""
+    appt = Appointment.get_or_none(Appointment.checkin_txn == checkin_txn_id)
+    if appt is None:
+        return
+    before = snapshot(appt)
+    schedule.check_transition(int(appt.id), appt.status, schedule.BOOKED)
+    appt.status, appt.checkin_txn, appt.updated_at = schedule.BOOKED, None, ctx.now()
+    appt.save()
+    hold = Hold.get_or_none(Hold.appointment == appt.id, Hold.status == "posted")
+    if hold is not None:
+        hold.status, hold.closed_at = "open", None
+        hold.save()
+    audit.record(ctx, "appointment", appt.id, "check-in reversed", before=before,
+                 after=snapshot(appt))
 
 
 def _check_reversible(original: Txn) -> None:

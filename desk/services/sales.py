@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from desk.core.errors import BadInput
-from desk.core.ledger import MONEY, split_price, token_unit
+from desk.core.ledger import MONEY, credit_of, split_price, token_unit
 from desk.core.money import MAX_CENTS, check_cents, check_count, format_money
 from desk.core.text import clean_text
+from desk.data.models import Account, Membership, Package
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts
 from desk.services.catalog import package_by_name, token_kind_id
@@ -59,12 +60,15 @@ def post_tenders(draft: Draft, tenders: Sequence[Tender]) -> int:
 def settle_with_credit(draft: Draft, patient_id: int, due_cents: int, paid_cents: int) -> None:
     """What tenders do not cover is drawn from credit (may go negative: owed);
     what they overpay is added to credit."""
+    account = accounts.patient_credit(patient_id)
     diff = due_cents - paid_cents
-    if diff > 0:
-        memo = "from credit / owed"
-    else:
-        memo = "overpayment added to credit"
-    draft.post(accounts.patient_credit(patient_id), MONEY, diff, memo)
+    if diff <= 0:
+        draft.post(account, MONEY, diff, "added to credit")
+        return
+    credit = max(credit_of(int(Account.get_by_id(account).balance)), 0)
+    applied = min(credit, diff)
+    draft.post(account, MONEY, applied, "credit applied")
+    draft.post(account, MONEY, diff - applied, "left owed")
 
 
 def grant_tokens(draft: Draft, ctx: Ctx, patient_id: int, kind_id: int, quantity: int,
@@ -75,8 +79,7 @@ def grant_tokens(draft: Draft, ctx: Ctx, patient_id: int, kind_id: int, quantity
     draft.post(accounts.patient_tokens(patient_id, kind_id), unit, -quantity, memo)
     draft.post(accounts.tokens_issued(kind_id), unit, quantity, memo)
     draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, -unit_value * quantity, memo)
-    draft.post(accounts.clinic_money(accounts.REVENUE_SALES), MONEY, -remainder,
-               "rounding of per-token value")
+    draft.post(accounts.clinic_money(accounts.REVENUE_SALES), MONEY, -remainder, memo)
     expires_on = ctx.today() + dt.timedelta(days=expires_days) if expires_days else None
     draft.new_lots.append(NewLot(accounts.patient_tokens(patient_id, kind_id), quantity,
                                  unit_value, expires_on))
@@ -125,9 +128,19 @@ def sell(ctx: Ctx, patient_id: int, item: SaleItem, tenders: Sequence[Tender] = 
         due = _post_item(draft, ctx, patient_id, item)
         paid = post_tenders(draft, tenders)
         settle_with_credit(draft, patient_id, due, paid)
-        return txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
+        txn = commit(ctx, draft, idem_key=key, req_hash=req)
+        if item.package is not None:
+            start_membership(ctx, patient_id, package_by_name(item.package), int(txn.id))
+        return txn_result(txn, False)
 
     return run_write(ctx.db, work)
+
+
+def start_membership(ctx: Ctx, patient_id: int, package: Package, txn_id: int) -> None:
+    """Selling a monthly package starts a membership that ``renew`` grants again."""
+    if package.monthly:
+        Membership.create(patient=patient_id, package=package.id, started_on=ctx.today(),
+                          sale_txn=txn_id)
 
 
 def _post_item(draft: Draft, ctx: Ctx, patient_id: int, item: SaleItem) -> int:

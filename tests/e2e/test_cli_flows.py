@@ -256,24 +256,24 @@ def test_sell_package_tokens_and_credit_with_split_tenders(desk: Desk) -> None:
               line("prepaid", "money", "-120.00", "Acupuncture 5-pack (5 tokens)"),
               line("tender:cash", "money", "50.00", "cash"),
               line("tender:card", "money", "20.00", "card 4242"),
-              line("patient:1:credit", "money", "50.00", "from credit / owed")])
+              line("patient:1:credit", "money", "50.00", "left owed")])
     entry(history[2], txn_id=2, kind="sale", receipt_no=2, token_changes={"Acupuncture": 3},
           lines=[
               line("patient:1:tok:1", "Acupuncture", -3, "3 Acupuncture tokens"),
               line("issued:1", "Acupuncture", 3, "3 Acupuncture tokens"),
               line("prepaid", "money", "-99.99", "3 Acupuncture tokens"),
-              line("revenue:sales", "money", "-0.01", "rounding of per-token value"),
+              line("revenue:sales", "money", "-0.01", "3 Acupuncture tokens"),
               line("tender:cash", "money", "100.00", "cash")])
     entry(history[1], txn_id=3, kind="sale", receipt_no=3, credit_change="70.00", lines=[
         line("patient:1:credit", "money", "-80.00", "credit purchase $80.00"),
         line("tender:cash", "money", "50.00", "cash"),
         line("tender:card", "money", "20.00", "card 4242"),
-        line("patient:1:credit", "money", "10.00", "from credit / owed")])
+        line("patient:1:credit", "money", "10.00", "left owed")])
     entry(history[0], txn_id=4, kind="sale", receipt_no=4, credit_change="15.00",
           staff="Anna Ø", lines=[
               line("patient:1:credit", "money", "-10.00", "credit purchase $10.00"),
               line("tender:cash", "money", "15.00", "cash"),
-              line("patient:1:credit", "money", "-5.00", "overpayment added to credit")])
+              line("patient:1:credit", "money", "-5.00", "added to credit")])
     assert desk.ok("history", "--patient", p, "--limit", "1") == history[:1]
 
     verify_ok(desk, transactions=4, lines=18, accounts=7, lots=2)
