@@ -16,10 +16,11 @@ from typing import Any
 
 from desk.core.errors import Refused
 from desk.data.database import is_postgres
-from desk.data.models import Line, Patient, Txn
+from desk.data.models import Appointment, Line, Patient, Txn
 from desk.services import catalog, expiry, patients, sales, wallet
 from desk.services import settings as clinic_settings
 from desk.services.context import Ctx
+from desk.services.demo_schedule import run_event, schedule_events
 from desk.services.results import Tender
 
 FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amélie", "Mateo", "Sofía", "Lucas", "Chloé",
@@ -60,6 +61,7 @@ class DemoSummary:
     services: int
     packages: int
     patients: int
+    appointments: int
     transactions: int
     lines: int
     expired_tokens: int
@@ -70,29 +72,37 @@ class DemoSummary:
     def describe(self) -> str:
         return (f"Demo clinic ready: {self.practitioners} practitioners, {self.services} "
                 f"services, {self.packages} packages, {self.patients:,} patients, "
+                f"{self.appointments:,} appointments, "
                 f"{self.transactions:,} transactions ({self.lines:,} ledger lines); "
                 f"{self.expired_tokens} tokens expired.")
 
 
 def fill(ctx: Ctx, patients: int = 300, days: int = 14, seed: int = 7) -> DemoSummary:
-    """Create the catalog, ``patients`` patients and a year of purchases."""
-    del days  # appointments arrive with the scheduling flows
+    """Create the catalog, ``patients`` patients, months of purchases and ``days`` days
+    of appointments around today."""
     if Patient.select().exists():
         raise Refused("this database already has patients; the demo fills an empty clinic "
                       "(use --db with a new file)")
     rng = random.Random(seed)
     _catalog(ctx, 20 if patients >= 5000 else 4)
     people = _patients(ctx, rng, patients)
-    events = sorted((e for pid in people for e in _events(ctx, rng, pid, people)),
-                    key=lambda e: (e[0], e[1]))
+    history = sorted((e for pid in people for e in _events(ctx, rng, pid, people)),
+                     key=lambda e: (e[0], e[1]))
+    _run_all(ctx, history)
+    # Visits come after the purchases, so bookings can follow what patients hold.
+    _run_all(ctx, sorted(schedule_events(ctx, rng, people, days), key=lambda e: (e[0], e[1])))
+    expired = expiry.expire(ctx)
+    return DemoSummary(len(PRACTITIONERS) if patients >= 5000 else 4, len(SERVICES),
+                       len(PACKAGES), len(people), Appointment.select().count(),
+                       Txn.select().count(),
+                       Line.select().count(), expired.tokens_expired)
+
+
+def _run_all(ctx: Ctx, events: list[Event]) -> None:
     for start in range(0, len(events), BATCH):
         with _batch(ctx):
             for event in events[start:start + BATCH]:
-                _run(ctx, event)
-    expired = expiry.expire(ctx)
-    return DemoSummary(len(PRACTITIONERS) if patients >= 5000 else 4, len(SERVICES),
-                       len(PACKAGES), len(people), Txn.select().count(),
-                       Line.select().count(), expired.tokens_expired)
+                run_event(ctx, event)
 
 
 def _batch(ctx: Ctx) -> Any:
@@ -183,11 +193,3 @@ def _events(ctx: Ctx, rng: random.Random, pid: int, people: list[int]) -> list[E
     if rng.random() < 0.02:
         add(lambda c: wallet.refund(c, pid, 1000, "card", reference="moving away"), 20)
     return out
-
-
-def _run(ctx: Ctx, event: Event) -> None:
-    moment, _pid, call = event
-    try:
-        call(dataclasses.replace(ctx, now=lambda: moment, today=lambda: moment.date()))
-    except Refused:
-        pass  # e.g. nothing to share or refund at that moment: it did not happen
