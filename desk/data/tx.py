@@ -11,19 +11,41 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from peewee import Database, IntegrityError
 
 from desk.data.database import is_postgres
 from desk.data.faults import translate
-from desk.data.models import Account
+from desk.data.models import Account, rows
 
 T = TypeVar("T")
 
 _RETRY_SQLSTATES = {"40001", "40P01"}
 MAX_ATTEMPTS = 8
+
+
+# Lookups cached for the life of one write transaction (account ids by code, the
+# settings). Never shared between transactions: a rolled-back insert cannot leave
+# a stale id behind.
+_memo: ContextVar[dict[str, Any] | None] = ContextVar("desk_tx_memo", default=None)
+
+
+def memo() -> dict[str, Any] | None:
+    """The current write transaction's lookup cache, or None outside one."""
+    return _memo.get()
+
+
+@contextmanager
+def _fresh_memo() -> Iterator[None]:
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
 
 
 class RetryTransaction(Exception):
@@ -54,14 +76,14 @@ def run_write(db: Database, work: Callable[[], T]) -> T:
     Known database faults come out as ``DatabaseFault``.
     """
     if db.in_transaction():
-        with db.atomic():
+        with _fresh_memo(), db.atomic():
             return work()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             if is_postgres(db):
-                with db.atomic():
+                with _fresh_memo(), db.atomic():
                     return work()
-            with db.atomic("IMMEDIATE"):
+            with _fresh_memo(), db.atomic("IMMEDIATE"):
                 return work()
         except Exception as exc:
             if attempt < MAX_ATTEMPTS and _retryable(exc):
@@ -76,14 +98,17 @@ def run_write(db: Database, work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def lock_accounts(db: Database, account_ids: Iterable[int]) -> None:
-    """Lock account rows for the rest of the transaction, in id order (no deadlocks).
+def lock_accounts(db: Database, account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock account rows for the rest of the transaction, in id order (no deadlocks),
+    and return their balances as of now (before this transaction's own postings).
 
     On SQLite the IMMEDIATE transaction already holds the only write lock.
     """
     ids = sorted(set(account_ids))
-    if ids and is_postgres(db):
-        list(Account.select(Account.id).where(Account.id.in_(ids))
-             .order_by(Account.id)
-             # peewee takes the lock clause as text; its stub says bool.
-             .for_update("FOR NO KEY UPDATE"))  # type: ignore[arg-type]
+    if not ids:
+        return {}
+    query = Account.select(Account.id, Account.balance).where(Account.id.in_(ids))
+    if is_postgres(db):
+        # peewee takes the lock clause as text; its stub says bool.
+        query = query.order_by(Account.id).for_update("FOR NO KEY UPDATE")  # type: ignore[arg-type]
+    return {int(i): int(b) for i, b in rows(query)}

@@ -7,6 +7,7 @@ from peewee import JOIN, fn
 from desk.core.dates import as_date
 from desk.core.ledger import MONEY, credit_of, token_unit, tokens_of
 from desk.data.models import Account, Lot, Patient, TokenKind, rows
+from desk.data.tx import memo
 from desk.services.results import Balance
 
 # Clinic-side account codes (the other side of every patient movement).
@@ -19,15 +20,31 @@ REVENUE_FEES = "revenue:fees"
 REVENUE_EXPIRED = "revenue:expired"
 
 
+def preload(patient_ids: list[int]) -> None:
+    """Fetch the ids of the clinic's accounts and these patients' in one query, for
+    the rest of the current write transaction."""
+    cache = memo()
+    if cache is None:
+        return
+    for account_id, code in rows(Account.select(Account.id, Account.code).where(
+            Account.patient.is_null() | Account.patient.in_(sorted(set(patient_ids))))):
+        cache[f"acct:{code}"] = int(account_id)
+
+
 def _get_or_create(code: str, unit: str, kind: str, *, patient_id: int | None = None,
                    token_kind_id: int | None = None) -> int:
+    cache = memo()
+    if cache is not None and f"acct:{code}" in cache:
+        return int(cache[f"acct:{code}"])
     row = Account.select(Account.id).where(Account.code == code).first()
-    if row is not None:
-        return int(row.id)
-    (Account.insert(code=code, unit=unit, kind=kind, patient=patient_id,
-                    token_kind=token_kind_id, balance=0)
-     .on_conflict_ignore().execute())
-    return int(Account.get(Account.code == code).id)
+    if row is None:
+        (Account.insert(code=code, unit=unit, kind=kind, patient=patient_id,
+                        token_kind=token_kind_id, balance=0)
+         .on_conflict_ignore().execute())
+        row = Account.get(Account.code == code)
+    if cache is not None:
+        cache[f"acct:{code}"] = int(row.id)
+    return int(row.id)
 
 
 def clinic_money(code: str) -> int:

@@ -7,12 +7,33 @@ expiry date are not usable, even before the expiry job has run.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from peewee import fn
 
 from desk.core.ledger import credit_of
-from desk.data.models import Account, Hold, Lot
+from desk.data.models import Account, Hold, Lot, rows
 from desk.services import accounts
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHold:
+    hold_id: int
+    account_id: int
+    appointment_id: int
+    quantity: int
+
+
+def open_holds(account_ids: list[int]) -> list[OpenHold]:
+    """The open holds on these accounts (one query)."""
+    return [OpenHold(int(h), int(a), int(ap), int(q)) for h, a, ap, q in rows(
+        Hold.select(Hold.id, Hold.account, Hold.appointment, Hold.quantity)
+        .where(Hold.account.in_(account_ids), Hold.status == "open"))]
+
+
+def held_for_others(holds: list[OpenHold], account_id: int, appointment_id: int) -> int:
+    return sum(h.quantity for h in holds
+               if h.account_id == account_id and h.appointment_id != appointment_id)
 
 
 def usable_tokens(account_id: int, today: dt.date) -> int:

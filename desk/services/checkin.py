@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from desk.core import schedule
 from desk.core.checkin import CREDIT_ALL, CREDIT_NONE, CheckinInput, CheckinPlan, plan
 from desk.core.errors import BadInput, Refused
-from desk.core.ledger import MONEY, allocate_fefo, credit_of, token_unit
+from desk.core.ledger import MONEY, LotView, allocate_fefo, credit_of, token_unit
 from desk.core.money import check_cents, format_money
 from desk.core.text import clean_name
-from desk.data.models import Account, Appointment, Hold, Service, Txn
+from desk.data.models import Appointment, Hold, Service, TokenKind, Txn
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts, audit, availability
 from desk.services import settings as clinic_settings
@@ -89,27 +89,30 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
         replay = find_replay(key, req_hash)
         if replay is not None:
             return _replayed(req.appointment_id, replay)
-        appt = get_appointment(req.appointment_id)
+        appt = _appointment_with_service(req.appointment_id)
         schedule.check_transition(appt.id, appt.status, schedule.CHECKED_IN)
-        service = Service.get_by_id(appt.service_id)
+        service = appt.service
         pid, kind_id = int(appt.patient_id), int(service.token_kind_id)
+        accounts.preload([pid])
         credit_acct = accounts.patient_credit(pid)
         token_acct = accounts.patient_tokens(pid, kind_id)
-        lock_accounts(ctx.db, [credit_acct, token_acct])
+        balances = lock_accounts(ctx.db, [credit_acct, token_acct])
+        lots = lots_of(token_acct, ctx.today())
+        holds = availability.open_holds([credit_acct, token_acct])
         package = package_by_name(req.buy_package) if req.buy_package else None
         from_package = package is not None and int(package.token_kind_id) == kind_id
-        free_tokens = availability.available_tokens(pid, kind_id, ctx.today(),
-                                                    except_appointment=int(appt.id))
+        free_tokens = sum(lot.remaining for lot in lots) - availability.held_for_others(
+            holds, token_acct, int(appt.id))
         use_token = _decide_token(req, free_tokens, from_package, service)
         price = req.price_cents if req.price_cents is not None else int(service.price_cents)
         cash = sum(t.amount_cents for t in req.tenders if t.method == "cash")
-        balance = int(Account.get_by_id(credit_acct).balance)
+        credit = credit_of(balances[credit_acct])
         money_plan = plan(CheckinInput(
             treatment_cents=price, item_cents=[c for _, c in items],
             package_cents=int(package.price_cents) if package else 0, use_token=use_token,
-            credit_before_cents=credit_of(balance),
-            credit_available_cents=availability.available_credit(
-                pid, except_appointment=int(appt.id)),
+            credit_before_cents=credit,
+            credit_available_cents=max(credit - availability.held_for_others(
+                holds, credit_acct, int(appt.id)), 0),
             use_credit=_decide_credit(req), tender_cents=[t.amount_cents for t in req.tenders],
             cash_kept_cents=cash, cash_given_cents=req.cash_given_cents))
         draft = Draft("checkin", pid, memo=f"{service.name} {appt.starts_at:%Y-%m-%d %H:%M}",
@@ -118,8 +121,8 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
             grant_tokens(draft, ctx, pid, int(package.token_kind_id), int(package.tokens),
                          int(package.price_cents), package.expires_days,
                          f"{package.name} ({package.tokens} tokens)")
-        _post_treatment(ctx, draft, service, token_acct, kind_id, price, use_token,
-                        from_package and free_tokens < 1)
+        _post_treatment(draft, service, token_acct, kind_id, price, use_token,
+                        lots if not (from_package and free_tokens < 1) else None)
         for desc, cents in items:
             draft.post(accounts.clinic_money(accounts.REVENUE_ITEMS), MONEY, -cents, desc)
         post_tenders(draft, _with_change(req.tenders, req.cash_given_cents, money_plan))
@@ -127,13 +130,16 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
         txn = commit(ctx, draft, idem_key=key, req_hash=req_hash)
         if package is not None:
             start_membership(ctx, pid, package, int(txn.id))
-        _close_hold(ctx, appt, use_token)
+        own = [h for h in holds if h.appointment_id == appt.id]
+        if own:
+            token_hold = own[0].account_id == token_acct
+            _close_hold(ctx, own[0].hold_id, posted=use_token or not token_hold)
         before = snapshot(appt)
         appt.status, appt.checkin_txn, appt.updated_at = schedule.CHECKED_IN, txn.id, ctx.now()
-        appt.save()
+        appt.save(only=[Appointment.status, Appointment.checkin_txn, Appointment.updated_at])
         audit.record(ctx, "appointment", appt.id, "check in", before=before,
                      after=snapshot(appt))
-        return CheckinResult(int(appt.id), money_plan, txn_result(txn, False))
+        return CheckinResult(int(appt.id), money_plan, txn_result(txn, False, [pid]))
 
     return run_write(ctx.db, work)
 
@@ -157,20 +163,32 @@ def _decide_credit(req: CheckinRequest) -> str | int:
     return CREDIT_ALL if setting_bool("auto_apply_credit", True) else CREDIT_NONE
 
 
-def _post_treatment(ctx: Ctx, draft: Draft, service: Service, token_acct: int, kind_id: int,
-                    price: int, use_token: bool, from_new_lot: bool) -> None:
+def _appointment_with_service(appointment_id: int) -> Appointment:
+    """The appointment with its service and token kind (one query)."""
+    row = (Appointment.select(Appointment, Service, TokenKind)
+           .join(Service, on=(Appointment.service == Service.id))
+           .join(TokenKind, on=(Service.token_kind == TokenKind.id))
+           .where(Appointment.id == appointment_id).first())
+    if row is None:
+        get_appointment(appointment_id)  # raises NotFound naming --appointment
+    return row  # type: ignore[no-any-return]
+
+
+def _post_treatment(draft: Draft, service: Service, token_acct: int, kind_id: int,
+                    price: int, use_token: bool, lots: list[LotView] | None) -> None:
+    """The treatment line: its price, or one token (from ``lots``, or when None from
+    the package bought in this same check-in)."""
     if not use_token:
         draft.post(accounts.service_revenue(int(service.id)), MONEY, -price, service.name)
         return
     unit = token_unit(kind_id)
     memo = f"{service.name} — 1 {service.token_kind.name} token"
-    if from_new_lot:  # the package bought in this same check-in pays for today
+    if lots is None:  # the package bought in this same check-in pays for today
         new = draft.new_lots[0]
         draft.moves.append((-1, -1, -new.unit_value_cents))
         draft.post(token_acct, unit, 1, memo)
         value = new.unit_value_cents
     else:
-        lots = lots_of(token_acct, ctx.today())
         allocations, short = allocate_fefo(lots, 1)
         if short:
             raise Refused(f"no {service.token_kind.name} token available for this visit")
@@ -204,14 +222,10 @@ def _post_credit(draft: Draft, credit_acct: int, money: CheckinPlan) -> None:
     draft.post(credit_acct, MONEY, -money.credit_added_cents, "added to credit")
 
 
-def _close_hold(ctx: Ctx, appt: Appointment, use_token: bool) -> None:
-    hold = Hold.get_or_none(Hold.appointment == appt.id, Hold.status == "open")
-    if hold is None:
-        return
-    token_hold = hold.account.kind == "patient_tokens"
-    hold.status = "posted" if (use_token and token_hold) or not token_hold else "released"
-    hold.closed_at = ctx.now()
-    hold.save()
+def _close_hold(ctx: Ctx, hold_id: int, *, posted: bool) -> None:
+    """Posted: the visit spent what was held. Released: it was paid otherwise."""
+    Hold.update(status="posted" if posted else "released", closed_at=ctx.now()).where(
+        Hold.id == hold_id).execute()
 
 
 def _replayed(appointment_id: int, txn: Txn) -> CheckinResult:

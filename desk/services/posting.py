@@ -15,12 +15,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import IntegrityError, fn
+from peewee import Database, IntegrityError, fn
 
 from desk.core.errors import Refused
 from desk.core.ledger import Allocation, LotView, Posting, allocate_fefo, imbalances
-from desk.data.models import Account, Counter, Line, Lot, LotMove, Setting, TokenKind, Txn, rows
-from desk.data.tx import RetryTransaction
+from desk.data.models import Account, Line, Lot, LotMove, Setting, TokenKind, Txn, rows
+from desk.data.tx import RetryTransaction, memo
 from desk.services import accounts
 from desk.services.context import Ctx
 from desk.services.results import TxnResult
@@ -77,8 +77,16 @@ def find_replay(idem_key: str | None, req_hash: str) -> Txn | None:
 
 
 def setting_bool(key: str, default: bool = False) -> bool:
-    row = Setting.get_or_none(Setting.key == key)
-    return default if row is None else row.value == "true"
+    """A stored boolean setting (read once per write transaction)."""
+    cache = memo()
+    if cache is not None:
+        if "settings" not in cache:
+            cache["settings"] = dict(rows(Setting.select(Setting.key, Setting.value)))
+        stored = cache["settings"].get(key)
+    else:
+        row = Setting.get_or_none(Setting.key == key)
+        stored = None if row is None else row.value
+    return default if stored is None else stored == "true"
 
 
 def lots_of(account_id: int, today: dt.date) -> list[LotView]:
@@ -121,11 +129,12 @@ def _kind_name_of(account_id: int) -> str:
     return str(TokenKind.get_by_id(account.token_kind_id).name)
 
 
-def _next_receipt_no() -> int:
+def _next_receipt_no(db: Database) -> int:
     # The UPDATE row-locks the counter until commit, so numbers are gap-free:
     # a rolled-back transaction gives its number back.
-    Counter.update(value=Counter.value + 1).where(Counter.name == "receipt").execute()
-    return int(Counter.get_by_id("receipt").value)
+    row = db.execute_sql("UPDATE counter SET value = value + 1 WHERE name = 'receipt' "
+                         "RETURNING value").fetchone()
+    return int(row[0])
 
 
 def commit(ctx: Ctx, draft: Draft, *, idem_key: str | None, req_hash: str) -> Txn:
@@ -135,15 +144,15 @@ def commit(ctx: Ctx, draft: Draft, *, idem_key: str | None, req_hash: str) -> Tx
         raise AssertionError(f"unbalanced transaction {draft.kind}: {unbalanced}")
     if not draft.postings and not draft.moves:
         raise Refused("nothing to record: every amount is zero")
-    receipt_no = _next_receipt_no() if draft.receipt else None
+    receipt_no = _next_receipt_no(ctx.db) if draft.receipt else None
     try:
-        with ctx.db.atomic():
-            txn = Txn.create(kind=draft.kind, idem_key=idem_key, request_hash=req_hash,
-                             created_at=ctx.now(), staff=ctx.staff,
-                             workstation=ctx.workstation, memo=draft.memo,
-                             patient=draft.patient_id, appointment_id=draft.appointment_id,
-                             reverses=draft.reverses_id, receipt_no=receipt_no,
-                             effective_on=draft.effective_on or ctx.today())
+        # No savepoint needed: any failure here abandons the whole transaction.
+        txn = Txn.create(kind=draft.kind, idem_key=idem_key, request_hash=req_hash,
+                         created_at=ctx.now(), staff=ctx.staff,
+                         workstation=ctx.workstation, memo=draft.memo,
+                         patient=draft.patient_id, appointment_id=draft.appointment_id,
+                         reverses=draft.reverses_id, receipt_no=receipt_no,
+                         effective_on=draft.effective_on or ctx.today())
     except IntegrityError as exc:
         if draft.reverses_id is not None and "revers" in str(exc):
             raise Refused(f"transaction {draft.reverses_id} was already reversed") from exc
@@ -159,8 +168,7 @@ def commit(ctx: Ctx, draft: Draft, *, idem_key: str | None, req_hash: str) -> Tx
     moves = [(created[-1 - lot] if lot < 0 else lot, qty, value)
              for lot, qty, value in draft.moves]
     _apply_moves(txn.id, moves)
-    _apply_balances(draft.postings)
-    _check_tokens(draft.postings)
+    _apply_balances(ctx.db, draft.postings)
     return txn
 
 
@@ -184,29 +192,23 @@ def _apply_moves(txn_id: int, moves: list[tuple[int, int, int]]) -> None:
             Lot.update(remaining=Lot.remaining + per_lot[lot_id]).where(Lot.id == lot_id).execute()
 
 
-def _apply_balances(postings: list[Posting]) -> None:
+def _apply_balances(db: Database, postings: list[Posting]) -> None:
+    """Move the cached balances, and refuse a patient token balance below zero
+    unless the clinic allows it (SPEC §2.8): checked where it is written."""
     per_account: dict[int, int] = defaultdict(int)
     for posting in postings:
         per_account[posting.account_id] += posting.amount
+    sql = (f"UPDATE account SET balance = balance + {db.param} WHERE id = {db.param} "
+           "RETURNING balance, kind")
     for account_id in sorted(per_account):  # id order: no deadlocks between writers
         delta = per_account[account_id]
-        if delta:
-            Account.update(balance=Account.balance + delta).where(
-                Account.id == account_id).execute()
-
-
-def _check_tokens(postings: list[Posting]) -> None:
-    """No patient token balance below zero unless the clinic allows it (SPEC §2.8)."""
-    touched = {p.account_id for p in postings if p.unit.startswith("tok:")}
-    if not touched:
-        return
-    negative = (Account.select(Account.id, Account.balance)
-                .where(Account.id.in_(sorted(touched)), Account.kind == "patient_tokens",
-                       Account.balance > 0))
-    rows = list(negative)
-    if rows and not setting_bool("allow_negative_tokens"):
-        name = _kind_name_of(int(rows[0].id))
-        raise Refused(f"not enough {name} tokens: this would leave {-rows[0].balance}")
+        if not delta:
+            continue
+        balance, kind = db.execute_sql(sql, (delta, account_id)).fetchone()
+        if kind == "patient_tokens" and balance > 0 and not setting_bool(
+                "allow_negative_tokens"):
+            name = _kind_name_of(account_id)
+            raise Refused(f"not enough {name} tokens: this would leave {-balance}")
 
 
 def patients_of(txn_id: int) -> list[int]:
@@ -216,9 +218,10 @@ def patients_of(txn_id: int) -> list[int]:
     return sorted({int(pid) for (pid,) in found})
 
 
-def txn_result(txn: Txn, replayed: bool) -> TxnResult:
-    """The result of a write, with the balances after of every patient it touched."""
-    ids = set(patients_of(int(txn.id)))
+def txn_result(txn: Txn, replayed: bool, patient_ids: list[int] | None = None) -> TxnResult:
+    """The result of a write, with the balances after of every patient it touched
+    (``patient_ids`` when the caller knows them: saves a query)."""
+    ids = set(patients_of(int(txn.id)) if patient_ids is None else patient_ids)
     if txn.patient_id is not None:
         ids.add(int(txn.patient_id))
     found = accounts.balances_for(sorted(ids))

@@ -701,7 +701,8 @@ def test_demo_fills_an_empty_clinic_once(desk: Desk) -> None:
     assert {k: summary[k] for k in ("practitioners", "services", "packages", "patients")} == {
         "practitioners": 4, "services": 7, "packages": 6, "patients": 40}
     assert set(summary) == {"practitioners", "services", "packages", "patients",
-                            "transactions", "lines", "expired_tokens"}
+                            "appointments", "transactions", "lines", "expired_tokens"}
+    assert summary["appointments"] > 0
     assert summary["transactions"] > 0 and summary["lines"] > summary["transactions"]
 
     result = desk("db", "verify")
