@@ -51,8 +51,12 @@ def restore(db: Database, source: Path) -> None:
     try:
         try:
             src.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            check = src.execute("PRAGMA integrity_check").fetchall()
         except sqlite3.DatabaseError:
             raise BadInput("FILE", f"{source} is not a desk SQLite backup") from None
+        if check != [("ok",)]:
+            raise BadInput("FILE", f"{source} is damaged ({check[0][0]}); the database was "
+                           "not changed. Try an older backup.")
         src.backup(db.connection())
     finally:
         src.close()
