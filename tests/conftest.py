@@ -19,12 +19,12 @@ from urllib.parse import urlparse, urlunparse
 # Qt must never look for a display in tests (set before any QApplication exists).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from peewee import Database  # noqa: E402
+import pytest
+from peewee import Database
 
-from desk.data.database import open_database  # noqa: E402
-from desk.data.migrations import migrate  # noqa: E402
-from desk.services.context import Ctx  # noqa: E402
+from desk.data.database import open_database
+from desk.data.migrations import migrate
+from desk.services.context import Ctx
 
 PG_ENV = "DESK_TEST_PG_URL"
 BACKENDS = ["sqlite", "postgres"]

@@ -201,8 +201,10 @@ def cancel_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
     text = f"Appointment {done.appointment_id} is now {schedule.LABELS[done.status]}"
     if done.txn is not None:
         data.update(txn_output(done.txn, _currency()).data)
+    if done.fee_cents or done.paid_by == "token":
+        assert done.txn is not None
         text += (f"; fee {format_money(done.fee_cents, _currency())} paid by {done.paid_by} "
-                 f"(transaction {done.txn.txn_id}, receipt {done.txn.receipt_no})")
+                 f"(receipt {done.txn.receipt_no})")
     elif done.paid_by == "waived":
         text += "; fee waived"
     return Output(data, text + ".")

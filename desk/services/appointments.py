@@ -124,7 +124,9 @@ def book(ctx: Ctx, patient_id: int, service: str | int, practitioner: str | int,
         lock_accounts(ctx.db, [accounts.patient_credit(patient_id),
                                accounts.patient_tokens(patient_id, svc.token_kind_id)])
         check_free(who, starts_at, ends_at)
-        tokens = availability.available_tokens(patient_id, svc.token_kind_id, ctx.today())
+        # Tokens that will have expired by the visit do not cover it.
+        tokens = availability.available_tokens(patient_id, svc.token_kind_id,
+                                               max(ctx.today(), starts_at.date()))
         credit = availability.available_credit(patient_id)
         covered = tokens > 0 or credit >= svc.price_cents
         if not covered and setting_bool("prevent_no_credit_booking") and not override:

@@ -10,7 +10,7 @@ from desk.core.errors import BadInput, Refused
 from desk.core.ledger import MONEY, token_unit
 from desk.core.money import parse_amount
 from desk.core.text import clean_text
-from desk.data.models import Appointment, Hold, Service
+from desk.data.models import Account, Appointment, Hold, Line, Service, Txn, rows
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts, audit, availability
 from desk.services import settings as clinic_settings
@@ -72,9 +72,7 @@ def cancel(ctx: Ctx, appointment_id: int, *, late: bool = False, no_show: bool =
     def work() -> CancelResult:
         replay = find_replay(key, req)
         if replay is not None:
-            appt = get_appointment(appointment_id)
-            return CancelResult(appointment_id, appt.status, 0, "replayed",
-                                txn_result(replay, True))
+            return _replayed(appointment_id, replay)
         appt = get_appointment(appointment_id)
         status = _new_status(ctx, appt, late=late, no_show=no_show)
         schedule.check_transition(appointment_id, appt.status, status)
@@ -85,19 +83,22 @@ def cancel(ctx: Ctx, appointment_id: int, *, late: bool = False, no_show: bool =
         before = snapshot(appt)
         fee = fee_for(service, status)
         hold = Hold.get_or_none(Hold.appointment == appt.id, Hold.status == "open")
-        result: TxnResult | None = None
-        paid_by = "none"
-        if fee and waive:
-            paid_by = "waived"
-        elif fee:
-            draft = _fee_draft(ctx, appt, service, status, fee, take_token)
-            paid_by = "token" if take_token else _credit_or_owed(appt.patient_id, fee)
-            result = txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
-        elif status == schedule.CANCELLED and hold is not None and hold.quantity and \
+        if fee and not waive:
+            draft, paid_by = _fee_draft(ctx, appt, service, status, fee, take_token)
+        elif status == schedule.CANCELLED and hold is not None and \
                 not setting_bool("restore_on_cancel", True) and _is_token_hold(hold):
-            draft = _fee_draft(ctx, appt, service, status, 0, True)
-            paid_by = "token"
-            result = txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False)
+            draft, paid_by = _fee_draft(ctx, appt, service, status, 0, True)
+        else:
+            # No money moves, but the cancel is recorded under its key, so a retry
+            # (double click, lost answer) replays instead of failing.
+            paid_by = "waived" if fee else "none"
+            memo = f"{schedule.LABELS[status]}: {service.name} {appt.starts_at:%Y-%m-%d %H:%M}"
+            if paid_by == "waived":
+                memo += f" (fee waived: {why})"
+            draft = Draft("cancel", appt.patient_id, memo=memo, appointment_id=int(appt.id),
+                          allow_empty=True)
+        result = txn_result(commit(ctx, draft, idem_key=key, req_hash=req), False,
+                            [int(appt.patient_id)])
         if hold is not None:
             hold.status = "posted" if paid_by == "token" and _is_token_hold(hold) else "released"
             hold.closed_at = ctx.now()
@@ -139,12 +140,33 @@ def _is_token_hold(hold: Hold) -> bool:
     return bool(hold.account.kind == "patient_tokens")
 
 
-def _credit_or_owed(patient_id: int, fee: int) -> str:
-    return "credit" if availability.available_credit(patient_id) >= fee else "owed"
+def _credit_or_owed(appt: Appointment, fee: int) -> str:
+    """Whether the fee comes out of credit (this visit's own hold counts) or is owed."""
+    free = availability.available_credit(int(appt.patient_id),
+                                         except_appointment=int(appt.id))
+    return "credit" if free >= fee else "owed"
+
+
+def _replayed(appointment_id: int, txn: Txn) -> CancelResult:
+    """Describe an earlier cancel from what it wrote."""
+    appt = get_appointment(appointment_id)
+    fee, paid_by = 0, "none"
+    for amount, memo, kind, code in rows(
+            Line.select(Line.amount, Line.memo, Account.kind, Account.code)
+            .join(Account, on=(Line.account == Account.id)).where(Line.txn == txn.id)):
+        if code == accounts.REVENUE_FEES:
+            fee = -int(amount)
+        if kind == "patient_tokens":
+            paid_by = "token"
+        elif kind == "patient_credit" and paid_by != "token":
+            paid_by = "owed" if memo.endswith("left owed") else "credit"
+    if txn.kind == "cancel" and "fee waived" in txn.memo:
+        paid_by = "waived"
+    return CancelResult(appointment_id, appt.status, fee, paid_by, txn_result(txn, True))
 
 
 def _fee_draft(ctx: Ctx, appt: Appointment, service: Service, status: str, fee: int,
-               take_token: bool) -> Draft:
+               take_token: bool) -> tuple[Draft, str]:
     label = {schedule.NO_SHOW: "no-show fee", schedule.LATE_CANCELLED: "late cancel fee"}.get(
         status, "token kept on cancel")
     memo = f"{label}: {service.name} {appt.starts_at:%Y-%m-%d %H:%M}"
@@ -163,10 +185,10 @@ def _fee_draft(ctx: Ctx, appt: Appointment, service: Service, status: str, fee: 
         value = sum(a.value_cents for a in allocations)
         draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, value, label)
         draft.post(accounts.clinic_money(accounts.REVENUE_FEES), MONEY, -value, label)
-        return draft
-    paid_by = _credit_or_owed(appt.patient_id, fee)
+        return draft, "token"
+    paid_by = _credit_or_owed(appt, fee)
     draft.post(accounts.patient_credit(appt.patient_id), MONEY, fee,
                f"{label} — {'from credit' if paid_by == 'credit' else 'left owed'}")
     draft.post(accounts.clinic_money(accounts.REVENUE_FEES), MONEY, -fee, label)
-    return draft
+    return draft, paid_by
 

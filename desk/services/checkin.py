@@ -116,7 +116,7 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
             use_credit=_decide_credit(req), tender_cents=[t.amount_cents for t in req.tenders],
             cash_kept_cents=cash, cash_given_cents=req.cash_given_cents))
         draft = Draft("checkin", pid, memo=f"{service.name} {appt.starts_at:%Y-%m-%d %H:%M}",
-                      appointment_id=int(appt.id), receipt=True)
+                      appointment_id=int(appt.id), receipt=True, allow_empty=True)
         if package is not None:
             grant_tokens(draft, ctx, pid, int(package.token_kind_id), int(package.tokens),
                          int(package.price_cents), package.expires_days,

@@ -109,8 +109,8 @@ def day_view(first_day: dt.date, days: int = 1, *, today: dt.date | None = None)
         .where(Appointment.starts_at >= start, Appointment.starts_at < end)
         .order_by(Appointment.starts_at, Appointment.id)))
     patient_ids = sorted({int(r[1]) for r in raw})
-    wallets, free_tokens, free_credit = _wallets(patient_ids, today)
-    covered = _coverage(patient_ids, today, end, free_tokens, free_credit)
+    wallets, free_lots, free_credit = _wallets(patient_ids, today)
+    covered = _coverage(patient_ids, today, end, free_lots, free_credit)
     appointments = tuple(
         DayAppointment(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4]), r[5], r[6], r[7],
                        int(r[8]), as_datetime(r[9]), as_datetime(r[10]), r[11], r[12], r[13],
@@ -119,15 +119,26 @@ def day_view(first_day: dt.date, days: int = 1, *, today: dt.date | None = None)
     return DayView(first_day, days, practitioners, appointments, wallets)
 
 
+@dataclass(slots=True)
+class _FreeLot:
+    """Tokens of one expiry date not yet spoken for (mutable while walking visits)."""
+
+    expires: dt.date
+    left: int
+
+
+FreeLots = dict[tuple[int, str], list[_FreeLot]]  # (patient, kind) -> lots, FEFO
+
+
 def _wallets(patient_ids: list[int], today: dt.date
-             ) -> tuple[dict[int, Wallet], dict[tuple[int, str], int], dict[int, int]]:
+             ) -> tuple[dict[int, Wallet], FreeLots, dict[int, int]]:
     """Balances (1 query), open holds (1) and lots by expiry (1) of the patients."""
     credit: dict[int, int] = dict.fromkeys(patient_ids, 0)
     tokens: dict[int, dict[str, int]] = defaultdict(dict)
     held: dict[int, dict[str, int]] = defaultdict(dict)
     holds: dict[int, list[HeldToken]] = defaultdict(list)
     credit_held: dict[int, int] = defaultdict(int)
-    usable: dict[tuple[int, str], int] = defaultdict(int)
+    usable: FreeLots = defaultdict(list)
     expiry: dict[int, dict[str, tuple[dt.date, int]]] = defaultdict(dict)
     if patient_ids:
         for pid, kind, balance, name in rows(
@@ -160,30 +171,45 @@ def _wallets(patient_ids: list[int], today: dt.date
             day = as_date(expires) if expires is not None else None
             if day is not None and day < today:
                 continue
-            usable[(pid, name)] += int(remaining)
+            usable[(pid, name)].append(_FreeLot(day or dt.date.max, int(remaining)))
             if day is not None and (name not in expiry[pid] or day < expiry[pid][name][0]):
                 expiry[pid][name] = (day, int(remaining))
     wallets = {pid: Wallet(pid, credit[pid], tokens[pid], held[pid], tuple(holds[pid]),
                            credit_held[pid], expiry[pid]) for pid in patient_ids}
-    free_tokens = {key: max(n - held[key[0]].get(key[1], 0), 0) for key, n in usable.items()}
+    for (pid, name), lots in usable.items():  # holds will take the first-expiring lots
+        lots.sort(key=lambda lot: lot.expires)
+        _take(lots, held[pid].get(name, 0), today)
     free_credit = {pid: max(credit[pid] - credit_held[pid], 0) for pid in patient_ids}
-    return wallets, free_tokens, free_credit
+    return wallets, usable, free_credit
+
+
+def _take(lots: list[_FreeLot], count: int, on: dt.date) -> int:
+    """Take up to ``count`` tokens usable on ``on`` from FEFO-sorted lots; return taken."""
+    taken = 0
+    for lot in lots:
+        if lot.expires < on or not lot.left:
+            continue
+        step = min(lot.left, count - taken)
+        lot.left -= step
+        taken += step
+        if taken == count:
+            break
+    return taken
 
 
 def _coverage(patient_ids: list[int], today: dt.date, end: dt.datetime,
-              free_tokens: dict[tuple[int, str], int], free_credit: dict[int, int]
-              ) -> dict[int, str | None]:
+              free_lots: FreeLots, free_credit: dict[int, int]) -> dict[int, str | None]:
     """Walk each patient's booked visits from today on, in order: a visit with a hold
-    is covered by it; others take a free token of their kind, else credit for their
-    price; what is left over is not covered (1 query)."""
+    is covered by it; others take a free token of their kind that is still valid on
+    the visit's day, else credit for their price; what is left over is not covered
+    (1 query)."""
     out: dict[int, str | None] = {}
     if not patient_ids:
         return out
-    tokens = dict(free_tokens)
     credit = dict(free_credit)
-    for appt_id, pid, kind, price, hold_status in rows(
+    for appt_id, pid, kind, price, hold_status, starts in rows(
             Appointment.select(Appointment.id, Appointment.patient, TokenKind.name,
-                               Service.price_cents, Hold.status)
+                               Service.price_cents, Hold.status, Appointment.starts_at)
             .join(Service, on=(Appointment.service == Service.id))
             .join(TokenKind, on=(Service.token_kind == TokenKind.id))
             .switch(Appointment).join(Hold, JOIN.LEFT_OUTER,
@@ -196,8 +222,7 @@ def _coverage(patient_ids: list[int], today: dt.date, end: dt.datetime,
             .order_by(Appointment.starts_at, Appointment.id)):
         if hold_status == "open":
             out[int(appt_id)] = "hold"
-        elif tokens.get((pid, kind), 0) > 0:
-            tokens[(pid, kind)] -= 1
+        elif _take(free_lots.get((pid, kind), []), 1, as_datetime(starts).date()):
             out[int(appt_id)] = "token"
         elif price == 0 or credit.get(pid, 0) >= price:
             credit[pid] = credit.get(pid, 0) - int(price)

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from desk.core.ledger import MONEY
 from desk.core.schedule import period_of
 from desk.data.models import Membership, Package, Renewal
 from desk.data.tx import RetryTransaction, lock_accounts, run_write
 from desk.services import accounts
 from desk.services.context import Ctx
 from desk.services.posting import Draft, commit, request_hash
-from desk.services.sales import grant_tokens
+from desk.services.sales import grant_tokens, settle_with_credit
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +61,7 @@ def _renew_one(ctx: Ctx, membership_id: int, day: dt.date, period: str) -> int |
     grant_tokens(draft, on_day, pid, int(package.token_kind_id), int(package.tokens),
                  int(package.price_cents), package.expires_days,
                  f"{package.name} {period} ({package.tokens} tokens)")
-    draft.post(accounts.patient_credit(pid), MONEY, int(package.price_cents),
-               f"{package.name} {period} fee")
+    settle_with_credit(draft, pid, int(package.price_cents), 0)
     key = f"renewal:{membership_id}:{period}"
     txn = commit(ctx, draft, idem_key=key,
                  req_hash=request_hash({"op": "renew", "membership": membership_id,

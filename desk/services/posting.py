@@ -49,6 +49,8 @@ class Draft:
     reverses_id: int | None = None
     receipt: bool = False
     effective_on: dt.date | None = None
+    #: A record with no amounts is still worth keeping (a free visit, a cancel).
+    allow_empty: bool = False
 
     def post(self, account_id: int, unit: str, amount: int, memo: str = "") -> None:
         if amount != 0:
@@ -142,7 +144,7 @@ def commit(ctx: Ctx, draft: Draft, *, idem_key: str | None, req_hash: str) -> Tx
     unbalanced = imbalances(draft.postings)
     if unbalanced:
         raise AssertionError(f"unbalanced transaction {draft.kind}: {unbalanced}")
-    if not draft.postings and not draft.moves:
+    if not draft.postings and not draft.moves and not draft.allow_empty:
         raise Refused("nothing to record: every amount is zero")
     receipt_no = _next_receipt_no(ctx.db) if draft.receipt else None
     try:

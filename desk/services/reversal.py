@@ -7,7 +7,7 @@ import uuid
 from desk.core import schedule
 from desk.core.errors import BadInput, NotFound, Refused
 from desk.core.text import clean_text
-from desk.data.models import Account, Appointment, Hold, Line, Lot, LotMove, Txn
+from desk.data.models import Account, Appointment, Hold, Line, Lot, LotMove, Membership, Txn
 from desk.data.tx import lock_accounts, run_write
 from desk.services import audit
 from desk.services.appointments import snapshot
@@ -48,17 +48,24 @@ def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> 
         for row in rows:
             draft.post(row.account_id, row.account.unit, -row.amount,
                        f"reversal: {row.memo}" if row.memo else "reversal")
+        given_back: dict[int, int] = {}
         for move in LotMove.select().where(LotMove.txn == txn_id).order_by(LotMove.id):
             draft.moves.append((int(move.lot_id), -move.quantity, -move.value_cents))
+            given_back[int(move.lot_id)] = given_back.get(int(move.lot_id), 0) - move.quantity
         for lot in Lot.select().where(Lot.txn == txn_id).order_by(Lot.id):
-            if lot.remaining != lot.quantity:
-                used = lot.quantity - lot.remaining
+            # Tokens this same transaction took from its own new lot come back first
+            # (a package bought at check-in and used for that visit).
+            if lot.remaining + given_back.get(int(lot.id), 0) != lot.quantity:
+                used = lot.quantity - lot.remaining - given_back.get(int(lot.id), 0)
                 raise Refused(f"{used} of the {lot.quantity} tokens granted by transaction "
                               f"{txn_id} were already used, moved or expired; reverse those first")
             draft.moves.append((int(lot.id), -lot.quantity, -lot.quantity * lot.unit_value_cents))
         txn = commit(ctx, draft, idem_key=key, req_hash=req)
         if original.kind == "checkin":
             _reopen_visit(ctx, txn_id)
+        # A monthly package whose sale is reversed is no membership any more.
+        Membership.update(ended_on=ctx.today()).where(
+            Membership.sale_txn == txn_id, Membership.ended_on.is_null()).execute()
         return txn_result(txn, False)
 
     return run_write(ctx.db, work)
