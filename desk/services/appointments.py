@@ -115,6 +115,9 @@ def book(ctx: Ctx, patient_id: int, service: str | int, practitioner: str | int,
         if idem_key is not None:
             earlier = Appointment.get_or_none(Appointment.idem_key == idem_key)
             if earlier is not None:
+                if (earlier.patient_id, earlier.starts_at) != (patient_id, starts_at):
+                    raise Refused(f"the key {idem_key!r} was already used for another booking "
+                                  f"(appointment {earlier.id}); use a new key")
                 return _booked(earlier, replayed=True)
         svc = _resolve_service(service)
         who = _resolve_practitioner(practitioner)

@@ -42,7 +42,7 @@ def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> 
                     .join(Account, on=(Line.account == Account.id))
                     .where(Line.txn == txn_id).order_by(Line.id))
         lock_accounts(ctx.db, [r.account_id for r in rows if r.account.patient_id is not None])
-        draft = Draft("reversal", original.patient_id, memo=f"reversal of #{txn_id}: {why}",
+        draft = Draft("reversal", original.patient_id, memo=f"reversal of transaction {txn_id}: {why}",
                       appointment_id=original.appointment_id, reverses_id=txn_id,
                       receipt=original.receipt_no is not None)
         for row in rows:

@@ -562,7 +562,7 @@ def test_reversing_a_sale_writes_the_exact_opposite(clinic: Clinic) -> None:
     assert queries.balance(clinic.zoe) == Balance(clinic.zoe, 0, {}, {}, {})
     txn = Txn.get_by_id(rev.txn_id)
     assert txn.reverses_id == sale.txn_id
-    assert txn.memo == f"reversal of #{sale.txn_id}: wrong tender"
+    assert txn.memo == f"reversal of transaction {sale.txn_id}: wrong tender"
     views = {v.id: v for v in queries.history(clinic.zoe)}
     assert views[sale.txn_id].reversed_by == rev.txn_id
     assert views[rev.txn_id].reverses_id == sale.txn_id

@@ -147,7 +147,7 @@ def test_a_reversal_receipt_names_the_receipt_it_reverses(clinic: Clinic) -> Non
     data = receipt_for(rev.txn_id)
 
     assert (data.title, data.receipt_no) == ("REVERSAL of #2", 3)
-    assert data.memo == f"reversal of #{first.txn.txn_id}: wrong patient"
+    assert data.memo == f"reversal of transaction {first.txn.txn_id}: wrong patient"
     assert data.lines == (ReceiptLine(SVC, None, 1, ACU), ReceiptLine("Herbs", 1250))
     assert data.total_cents == 1250
     assert (data.tokens_after, data.credit_after_cents) == ({ACU: 5}, 0)
@@ -242,5 +242,5 @@ def test_the_pdf_of_a_reversal_and_of_an_amount_owed(clinic: Clinic, tmp_path: P
         assert expected in flat, (expected, text)
     rev_text, _ = pdf_text(receipt_for(rev.txn_id), tmp_path, "reversal")
     assert "REVERSAL of #1" in rev_text
-    assert f"reversal of #{owed.txn.txn_id}: entered twice" in rev_text
+    assert f"reversal of transaction {owed.txn.txn_id}: entered twice" in rev_text
     assert "No tokens, no credit" in rev_text

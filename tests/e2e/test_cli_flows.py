@@ -422,7 +422,7 @@ def test_reverse_sales_and_adjustments(desk: Desk) -> None:
     txn(rev, 2, "reversal", 2, [bal(pid, "0.00")])  # a reversal receipt
     history = desk.ok("history", "--patient", p)
     entry(history[0], txn_id=2, kind="reversal", receipt_no=2, reverses=1,
-          memo="reversal of #1: wrong tender", credit_change="-50.00",
+          memo="reversal of transaction 1: wrong tender", credit_change="-50.00",
           lines=[line("patient:1:credit", "money", "50.00", "reversal: credit purchase $50.00"),
                  line("tender:card", "money", "-50.00", "reversal: card 4242")])
     entry(history[1], txn_id=1, kind="sale", receipt_no=1, reversed_by=2,
