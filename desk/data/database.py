@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -78,13 +79,21 @@ def open_database(url: str | None = None, *, create: bool = True) -> Database:
     else:
         raise BadInput("--db", f"unsupported database URL {describe(url)!r}; "
                        "use sqlite:///path or postgresql://user:pass@host:port/db")
-    try:
-        db.connect(reuse_if_open=True)
-    except Exception as exc:
-        fault = translate(exc)
-        if fault is not None:
+    for attempt in range(40):
+        try:
+            db.connect(reuse_if_open=True)
+            break
+        except Exception as exc:
+            fault = translate(exc)
+            if fault is None:
+                raise
+            # Two processes creating a new SQLite file at once: switching it to WAL
+            # takes an exclusive lock that SQLite's busy handler does not wait for.
+            if fault.kind == "locked" and attempt < 39:
+                db.close()
+                time.sleep(0.05)
+                continue
             raise fault from exc
-        raise
     database_proxy.initialize(db)
     return db
 

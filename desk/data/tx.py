@@ -98,6 +98,13 @@ def run_write(db: Database, work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def lock_row(db: Database, model: Any, row_id: int) -> None:
+    """Lock one row (an appointment) until commit, so two desks acting on it queue up
+    and the second sees what the first did. SQLite's IMMEDIATE lock already does."""
+    if is_postgres(db):
+        list(model.select(model.id).where(model.id == row_id).for_update())
+
+
 def lock_accounts(db: Database, account_ids: Iterable[int]) -> dict[int, int]:
     """Lock account rows for the rest of the transaction, in id order (no deadlocks),
     and return their balances as of now (before this transaction's own postings).

@@ -6,7 +6,7 @@ from peewee import JOIN, fn
 
 from desk.core.dates import as_date
 from desk.core.ledger import MONEY, credit_of, token_unit, tokens_of
-from desk.data.models import Account, Lot, Patient, TokenKind, rows
+from desk.data.models import Account, Hold, Lot, Patient, TokenKind, rows
 from desk.data.tx import memo
 from desk.services.results import Balance
 
@@ -81,7 +81,8 @@ def patient_account_ids(patient_id: int) -> list[int]:
 
 
 def balances_for(patient_ids: list[int]) -> dict[int, Balance]:
-    """Balances of several patients in two queries (cached balances, lot expiries)."""
+    """Balances of several patients in three queries (cached balances, lot expiries,
+    tokens held for booked visits)."""
     ids = sorted(set(patient_ids))
     credit = dict.fromkeys(ids, 0)
     tokens: dict[int, dict[str, int]] = {pid: {} for pid in ids}
@@ -103,7 +104,15 @@ def balances_for(patient_ids: list[int]) -> dict[int, Balance]:
                .group_by(Account.patient, TokenKind.name))
     for pid, kind_name, first in soonest:
         expiry[pid][kind_name] = as_date(first)
-    return {pid: Balance(pid, credit[pid], tokens[pid], {}, expiry[pid])  # type: ignore[arg-type]
+    held: dict[int, dict[str, int]] = {pid: {} for pid in ids}
+    for pid, kind_name, quantity in rows(
+            Hold.select(Account.patient, TokenKind.name, fn.SUM(Hold.quantity))
+            .join(Account, on=(Hold.account == Account.id))
+            .join(TokenKind, on=(Account.token_kind == TokenKind.id))
+            .where(Account.patient.in_(ids), Hold.status == "open")
+            .group_by(Account.patient, TokenKind.name)):
+        held[pid][kind_name] = int(quantity)
+    return {pid: Balance(pid, credit[pid], tokens[pid], held[pid], expiry[pid])  # type: ignore[arg-type]
             for pid in ids}
 
 

@@ -10,8 +10,8 @@ from desk.core.errors import BadInput, NotFound, Refused
 from desk.core.money import format_money
 from desk.core.text import clean_text
 from desk.data.database import is_postgres
-from desk.data.models import Appointment, Hold, Patient, Practitioner, Service
-from desk.data.tx import lock_accounts, run_write
+from desk.data.models import Appointment, Audit, Hold, Patient, Practitioner, Service
+from desk.data.tx import lock_accounts, lock_row, run_write
 from desk.services import accounts, audit, availability
 from desk.services.catalog import practitioner_by_name, service_by_name
 from desk.services.context import Ctx
@@ -162,11 +162,21 @@ def book(ctx: Ctx, patient_id: int, service: str | int, practitioner: str | int,
 
 
 def _booked(appt: Appointment, *, replayed: bool) -> BookResult:
+    """Describe a booking as it stands (for a replayed key or a move)."""
     hold = Hold.get_or_none(Hold.appointment == appt.id)
     kind = None
     if hold is not None:
         kind = "credit" if hold.account.kind == "patient_credit" else "token"
-    return BookResult(int(appt.id), appt.starts_at, appt.ends_at, kind, True, False, replayed)
+    overridden = Audit.select().where(Audit.entity == "appointment",
+                                      Audit.entity_id == appt.id,
+                                      Audit.action.startswith("override")).exists()
+    service = Service.get_by_id(appt.service_id)
+    covered = hold is not None or availability.available_tokens(
+        int(appt.patient_id), int(service.token_kind_id), appt.starts_at.date(),
+        except_appointment=int(appt.id)) > 0 or availability.available_credit(
+        int(appt.patient_id), except_appointment=int(appt.id)) >= service.price_cents
+    return BookResult(int(appt.id), appt.starts_at, appt.ends_at, kind, covered, overridden,
+                      replayed)
 
 
 def move(ctx: Ctx, appointment_id: int, starts_at: dt.datetime,
@@ -174,6 +184,7 @@ def move(ctx: Ctx, appointment_id: int, starts_at: dt.datetime,
     """Move a booked visit to another time (and practitioner); refused on an overlap."""
 
     def work() -> BookResult:
+        lock_row(ctx.db, Appointment, appointment_id)
         appt = get_appointment(appointment_id)
         if appt.status != schedule.BOOKED:
             raise Refused(f"appointment {appointment_id} is "

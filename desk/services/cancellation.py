@@ -11,7 +11,7 @@ from desk.core.ledger import MONEY, token_unit
 from desk.core.money import parse_amount
 from desk.core.text import clean_text
 from desk.data.models import Account, Appointment, Hold, Line, Service, Txn, rows
-from desk.data.tx import lock_accounts, run_write
+from desk.data.tx import lock_accounts, lock_row, run_write
 from desk.services import accounts, audit, availability
 from desk.services import settings as clinic_settings
 from desk.services.appointments import get_appointment, snapshot
@@ -70,6 +70,7 @@ def cancel(ctx: Ctx, appointment_id: int, *, late: bool = False, no_show: bool =
                         "reason": why})
 
     def work() -> CancelResult:
+        lock_row(ctx.db, Appointment, appointment_id)  # one desk at a time per visit
         replay = find_replay(key, req)
         if replay is not None:
             return _replayed(appointment_id, replay)

@@ -13,7 +13,7 @@ from desk.core.ledger import MONEY, LotView, allocate_fefo, credit_of, token_uni
 from desk.core.money import check_cents, format_money
 from desk.core.text import clean_name
 from desk.data.models import Appointment, Hold, Service, TokenKind, Txn
-from desk.data.tx import lock_accounts, run_write
+from desk.data.tx import lock_accounts, lock_row, run_write
 from desk.services import accounts, audit, availability
 from desk.services import settings as clinic_settings
 from desk.services.appointments import get_appointment, snapshot
@@ -86,6 +86,9 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
     req_hash = request_hash({"op": "checkin", "req": req})
 
     def work() -> CheckinResult:
+        # Lock the visit first: a second desk (or a double click) waits here, then
+        # sees the first check-in — as a replay of its key, or as "already checked in".
+        lock_row(ctx.db, Appointment, req.appointment_id)
         replay = find_replay(key, req_hash)
         if replay is not None:
             return _replayed(req.appointment_id, replay)

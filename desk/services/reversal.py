@@ -15,7 +15,8 @@ from desk.services.context import Ctx
 from desk.services.posting import Draft, commit, find_replay, request_hash, txn_result
 from desk.services.results import TxnResult
 
-NOT_REVERSIBLE = {"expiry": "expired tokens are given back with an adjustment"}
+NOT_REVERSIBLE = {"expiry": "expired tokens are given back with an adjustment",
+                  "cancel": "a cancelled visit is booked again instead"}
 
 
 def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> TxnResult:
@@ -42,9 +43,10 @@ def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> 
                     .join(Account, on=(Line.account == Account.id))
                     .where(Line.txn == txn_id).order_by(Line.id))
         lock_accounts(ctx.db, [r.account_id for r in rows if r.account.patient_id is not None])
-        draft = Draft("reversal", original.patient_id, memo=f"reversal of transaction {txn_id}: {why}",
+        draft = Draft("reversal", original.patient_id,
+                      memo=f"reversal of transaction {txn_id}: {why}",
                       appointment_id=original.appointment_id, reverses_id=txn_id,
-                      receipt=original.receipt_no is not None)
+                      receipt=original.receipt_no is not None, allow_empty=not rows)
         for row in rows:
             draft.post(row.account_id, row.account.unit, -row.amount,
                        f"reversal: {row.memo}" if row.memo else "reversal")

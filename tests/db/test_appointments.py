@@ -306,7 +306,7 @@ def test_reserve_token_at_booking_holds_a_token(clinic: Clinic) -> None:
 
     assert (first.hold, first.covered) == ("token", True)
     assert free_tokens(c, c.zoe) == 4
-    assert queries.balance(c.zoe) == Balance(c.zoe, 0, {ACU: 5}, {}, {ACU: PKG5_EXPIRES})
+    assert queries.balance(c.zoe) == Balance(c.zoe, 0, {ACU: 5}, {ACU: 1}, {ACU: PKG5_EXPIRES})
     hold = Hold.get(Hold.appointment == first.appointment_id)
     assert (hold.quantity, hold.status, hold.closed_at) == (1, "open", None)
     assert hold.account.code == c.tok(c.zoe)
