@@ -109,11 +109,15 @@ case "$MODE" in
         fi
         say "the demo clinic: $DEMO_DB"
         "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" db verify
-        "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" patient find "o'brien"
+        # Until the schedule window lands, "opening the clinic" shows today's schedule.
+        say "today at the demo clinic"
+        "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" day
         echo
-        echo "Try: $VENV/bin/desk --db sqlite:///$DEMO_DB balance --patient 1"
-        echo "     $VENV/bin/desk --db sqlite:///$DEMO_DB history --patient 1"
-        exec "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" ;;
+        echo "Try (export DESK_DATABASE=sqlite:///$DEMO_DB to drop --db):"
+        echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB checkin --appointment ID --receipt visit.pdf"
+        echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB balance --patient 1"
+        echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB history --patient 1"
+        echo "  $VENV/bin/desk --help" ;;
     test)
         # shellcheck disable=SC2086
         apt_install $TEST_DEBS
