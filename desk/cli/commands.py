@@ -203,7 +203,9 @@ def cancel_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
         data.update(txn_output(done.txn, _currency()).data)
     if done.fee_cents or done.paid_by == "token":
         assert done.txn is not None
-        text += (f"; fee {format_money(done.fee_cents, _currency())} paid by {done.paid_by} "
+        how = {"token": "paid with a token", "credit": "taken from credit",
+               "owed": "left owed"}.get(done.paid_by, done.paid_by)
+        text += (f"; fee {format_money(done.fee_cents, _currency())} {how} "
                  f"(receipt {done.txn.receipt_no})")
     elif done.paid_by == "waived":
         text += "; fee waived"
