@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from desk.core import schedule
 from desk.core.errors import BadInput, Refused
-from desk.core.ledger import MONEY, token_unit
+from desk.core.ledger import MONEY
 from desk.core.money import parse_amount
 from desk.core.text import clean_text
 from desk.data.models import Account, Appointment, Hold, Line, Service, Txn, rows
@@ -22,7 +22,7 @@ from desk.services.posting import (
     find_replay,
     request_hash,
     setting_bool,
-    take_tokens,
+    spend_tokens,
     txn_result,
 )
 from desk.services.results import TxnResult
@@ -179,13 +179,8 @@ def _fee_draft(ctx: Ctx, appt: Appointment, service: Service, status: str, fee: 
         if free < 1:
             raise Refused(f"no {service.token_kind.name} token available to pay the {label}; "
                           "take it from credit or waive it")
-        unit = token_unit(kind_id)
-        allocations = take_tokens(draft, accounts.patient_tokens(appt.patient_id, kind_id),
-                                  unit, 1, today=ctx.today(), allow_short=False, memo=label)
-        draft.post(accounts.tokens_issued(kind_id), unit, -1, label)
-        value = sum(a.value_cents for a in allocations)
-        draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, value, label)
-        draft.post(accounts.clinic_money(accounts.REVENUE_FEES), MONEY, -value, label)
+        spend_tokens(draft, accounts.patient_tokens(appt.patient_id, kind_id), kind_id, 1,
+                     today=ctx.today(), earned_code=accounts.REVENUE_FEES, memo=label)
         return draft, "token"
     paid_by = _credit_or_owed(appt, fee)
     draft.post(accounts.patient_credit(appt.patient_id), MONEY, fee,

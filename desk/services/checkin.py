@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from desk.core import schedule
 from desk.core.checkin import CREDIT_ALL, CREDIT_NONE, CheckinInput, CheckinPlan, plan
 from desk.core.errors import BadInput, Refused
-from desk.core.ledger import MONEY, LotView, allocate_fefo, credit_of, token_unit
+from desk.core.ledger import MONEY, LotView, credit_of, token_unit
 from desk.core.money import check_cents, format_money
 from desk.core.text import clean_name
 from desk.data.models import Appointment, Hold, Service, TokenKind, Txn
@@ -26,6 +27,7 @@ from desk.services.posting import (
     lots_of,
     request_hash,
     setting_bool,
+    spend_tokens,
     txn_result,
 )
 from desk.services.results import Tender, TxnResult
@@ -125,7 +127,7 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
                          int(package.price_cents), package.expires_days,
                          f"{package.name} ({package.tokens} tokens)")
         _post_treatment(draft, service, token_acct, kind_id, price, use_token,
-                        lots if not (from_package and free_tokens < 1) else None)
+                        lots if not (from_package and free_tokens < 1) else None, ctx.today())
         for desc, cents in items:
             draft.post(accounts.clinic_money(accounts.REVENUE_ITEMS), MONEY, -cents, desc)
         post_tenders(draft, _with_change(req.tenders, req.cash_given_cents, money_plan))
@@ -178,29 +180,27 @@ def _appointment_with_service(appointment_id: int) -> Appointment:
 
 
 def _post_treatment(draft: Draft, service: Service, token_acct: int, kind_id: int,
-                    price: int, use_token: bool, lots: list[LotView] | None) -> None:
+                    price: int, use_token: bool, lots: list[LotView] | None,
+                    today: dt.date) -> None:
     """The treatment line: its price, or one token (from ``lots``, or when None from
     the package bought in this same check-in)."""
     if not use_token:
         draft.post(accounts.service_revenue(int(service.id)), MONEY, -price, service.name)
         return
-    unit = token_unit(kind_id)
     memo = f"{service.name} — 1 {service.token_kind.name} token"
-    if lots is None:  # the package bought in this same check-in pays for today
-        new = draft.new_lots[0]
-        draft.moves.append((-1, -1, -new.unit_value_cents))
-        draft.post(token_acct, unit, 1, memo)
-        value = new.unit_value_cents
-    else:
-        allocations, short = allocate_fefo(lots, 1)
-        if short:
-            raise Refused(f"no {service.token_kind.name} token available for this visit")
-        draft.moves.extend((a.lot_id, -a.quantity, -a.value_cents) for a in allocations)
-        draft.post(token_acct, unit, 1, memo)
-        value = sum(a.value_cents for a in allocations)
+    earned = f"revenue:service:{service.id}"
+    if lots is not None:
+        spend_tokens(draft, token_acct, kind_id, 1, today=today, earned_code=earned,
+                     memo=memo, lots=lots)
+        return
+    # The package bought in this same check-in pays for today: its new lot is named
+    # -1 until the commit creates it.
+    unit, value = token_unit(kind_id), draft.new_lots[0].unit_value_cents
+    draft.moves.append((-1, -1, -value))
+    draft.post(token_acct, unit, 1, memo)
     draft.post(accounts.tokens_issued(kind_id), unit, -1, memo)
     draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, value, memo)
-    draft.post(accounts.service_revenue(int(service.id)), MONEY, -value, memo)
+    draft.post(accounts.clinic_money(earned), MONEY, -value, memo)
 
 
 def _with_change(tenders: Sequence[Tender], given: int | None, money: CheckinPlan

@@ -20,7 +20,7 @@ from desk.data.models import Appointment, Line, Patient, Txn
 from desk.services import catalog, expiry, patients, sales, wallet
 from desk.services import settings as clinic_settings
 from desk.services.context import Ctx
-from desk.services.demo_schedule import run_event, schedule_events
+from desk.services.demo_schedule import Event, run_event, schedule_events
 from desk.services.results import Tender
 
 FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amélie", "Mateo", "Sofía", "Lucas", "Chloé",
@@ -145,9 +145,6 @@ def _patients(ctx: Ctx, rng: random.Random, count: int) -> list[int]:
                                             name, phone, email, dob)
                 ids.append(info.id)
     return ids
-
-
-Event = tuple[dt.datetime, int, Callable[[Ctx], object]]
 
 
 def _when(ctx: Ctx, rng: random.Random, max_days: int = 240) -> dt.datetime:

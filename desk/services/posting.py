@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from peewee import Database, IntegrityError, fn
 
 from desk.core.errors import Refused
-from desk.core.ledger import Allocation, LotView, Posting, allocate_fefo, imbalances
+from desk.core.ledger import (
+    MONEY,
+    Allocation,
+    LotView,
+    Posting,
+    allocate_fefo,
+    imbalances,
+    token_unit,
+)
 from desk.data.models import Account, Line, Lot, LotMove, Setting, TokenKind, Txn, rows
 from desk.data.tx import RetryTransaction, memo
 from desk.services import accounts
@@ -103,13 +111,16 @@ def lots_of(account_id: int, today: dt.date) -> list[LotView]:
 
 
 def take_tokens(draft: Draft, account_id: int, unit: str, quantity: int, *, today: dt.date,
-                allow_short: bool, memo: str) -> list[Allocation]:
-    """Debit ``quantity`` tokens from a patient account, first-expiring lots first.
+                allow_short: bool, memo: str, lots: list[LotView] | None = None
+                ) -> list[Allocation]:
+    """Debit ``quantity`` tokens from a patient account, first-expiring lots first
+    (``lots`` when the caller already read them under its lock).
 
     Refused when the usable lots cannot cover it, unless ``allow_short`` (negative
     tokens allowed): the shortfall is then taken with no lot and no value.
     """
-    allocations, short = allocate_fefo(lots_of(account_id, today), quantity)
+    usable = lots if lots is not None else lots_of(account_id, today)
+    allocations, short = allocate_fefo(usable, quantity)
     if short and not allow_short:
         held = quantity - short
         kind = _kind_name_of(account_id)
@@ -122,6 +133,22 @@ def take_tokens(draft: Draft, account_id: int, unit: str, quantity: int, *, toda
         draft.moves.append((alloc.lot_id, -alloc.quantity, -alloc.value_cents))
     draft.post(account_id, unit, quantity, memo)
     return allocations
+
+
+def spend_tokens(draft: Draft, account_id: int, kind_id: int, quantity: int, *,
+                 today: dt.date, earned_code: str, memo: str, allow_short: bool = False,
+                 lots: list[LotView] | None = None) -> int:
+    """Tokens leave a patient for good (a visit, a fee, a removal): taken from their
+    lots, returned to the kind's issued account, and their prepaid value recognised
+    on the clinic account ``earned_code``. Returns that value in cents."""
+    unit = token_unit(kind_id)
+    allocations = take_tokens(draft, account_id, unit, quantity, today=today,
+                              allow_short=allow_short, memo=memo, lots=lots)
+    value = sum(a.value_cents for a in allocations)
+    draft.post(accounts.tokens_issued(kind_id), unit, -quantity, memo)
+    draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, value, memo)
+    draft.post(accounts.clinic_money(earned_code), MONEY, -value, memo)
+    return value
 
 
 def _kind_name_of(account_id: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from desk.core.errors import NotFound, Refused
 from desk.core.ledger import MONEY, credit_of, tokens_of
@@ -36,7 +36,7 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
         Line.select(Line.amount, Line.memo, Account.kind, Account.code, Account.unit,
                     Account.patient, TokenKind.name)
         .join(Account, on=(Line.account == Account.id))
-        .join(TokenKind, on=(Account.token_kind == TokenKind.id), join_type="LEFT OUTER JOIN")
+        .join(TokenKind, on=(Account.token_kind == TokenKind.id), join_type=JOIN.LEFT_OUTER)
         .where(Line.txn == txn_id).order_by(Line.id)))
     sign = -1 if txn.reverses_id is not None else 1
     charges: dict[str, int] = defaultdict(int)
@@ -114,7 +114,7 @@ def _balances_after(patient_id: int | None, txn_id: int) -> tuple[dict[str, int]
             Line.select(Account.kind, TokenKind.name, fn.SUM(Line.amount))
             .join(Account, on=(Line.account == Account.id))
             .join(TokenKind, on=(Account.token_kind == TokenKind.id),
-                  join_type="LEFT OUTER JOIN")
+                  join_type=JOIN.LEFT_OUTER)
             .where(Account.patient == patient_id, Line.txn <= txn_id)
             .group_by(Account.kind, TokenKind.name)):
         if kind == "patient_credit":

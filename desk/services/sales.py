@@ -156,15 +156,11 @@ def _post_item(draft: Draft, ctx: Ctx, patient_id: int, item: SaleItem) -> int:
             raise BadInput("--token-kind", "is needed with --tokens")
         if item.price_cents is None:
             raise BadInput("--price", "is needed with --tokens")
-        if item.tokens <= 0:
-            raise BadInput("--tokens", "must be positive")
         kind_id = token_kind_id(item.token_kind, create=False)
         grant_tokens(draft, ctx, patient_id, kind_id, item.tokens, item.price_cents,
                      item.expires_days, f"{item.tokens} {item.token_kind} tokens")
         return item.price_cents
     assert item.credit_cents is not None
-    if item.credit_cents <= 0:
-        raise BadInput("--credit", "must be positive")
     draft.post(accounts.patient_credit(patient_id), MONEY, -item.credit_cents,
                f"credit purchase {format_money(item.credit_cents)}")
     return item.credit_cents

@@ -22,6 +22,7 @@ from desk.services.posting import (
     find_replay,
     request_hash,
     setting_bool,
+    spend_tokens,
     take_tokens,
     txn_result,
 )
@@ -88,12 +89,9 @@ def _adjust_tokens(ctx: Ctx, draft: Draft, patient_id: int, kind_id: int, tokens
         expires_on = ctx.today() + dt.timedelta(days=expires_days) if expires_days else None
         draft.new_lots.append(NewLot(account, tokens, 0, expires_on))
         return
-    allocations = take_tokens(draft, account, unit, -tokens, today=ctx.today(),
-                              allow_short=setting_bool("allow_negative_tokens"), memo=why)
-    draft.post(accounts.tokens_issued(kind_id), unit, tokens, why)
-    value = sum(a.value_cents for a in allocations)
-    draft.post(accounts.clinic_money(accounts.PREPAID), MONEY, value, why)
-    draft.post(accounts.clinic_money(accounts.ADJUSTMENTS), MONEY, -value, why)
+    spend_tokens(draft, account, kind_id, -tokens, today=ctx.today(),
+                 earned_code=accounts.ADJUSTMENTS, memo=why,
+                 allow_short=setting_bool("allow_negative_tokens"))
 
 
 def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = None,
