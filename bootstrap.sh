@@ -15,7 +15,7 @@ VENV="${DESK_VENV:-.venv}"
 QT_DEBS="libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 fonts-dejavu-core
  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
  libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-xfixes0 libxcb-sync1 libxcb-shm0
- libxcb-render0 libxcb-util1 libx11-xcb1 libcups2"
+ libxcb-render0 libxcb-util1 libx11-xcb1 libcups2 fonts-wqy-microhei"
 BASE_DEBS="python3 python3-venv python3-pip ca-certificates postgresql-client"
 TEST_DEBS="postgresql xvfb xauth poppler-utils"
 
@@ -103,21 +103,28 @@ case "$MODE" in
     demo)
         setup
         DEMO_DB="${DESK_DEMO_DB:-$("$VENV/bin/python" -c 'import platformdirs; print(platformdirs.user_data_dir("desk", appauthor=False))')/demo.sqlite3}"
+        # The demo's visits sit around the day it was made: remake a stale one.
+        if [ -f "$DEMO_DB" ] && [ -n "$(find "$DEMO_DB" -mtime +6 2>/dev/null)" ]; then
+            say "the demo clinic is over a week old: making a fresh one"
+            rm -f "$DEMO_DB" "$DEMO_DB-wal" "$DEMO_DB-shm"
+        fi
         if [ ! -f "$DEMO_DB" ]; then
             say "creating the demo clinic in $DEMO_DB"
             "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" demo
         fi
         say "the demo clinic: $DEMO_DB"
         "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" db verify
-        # Until the schedule window lands, "opening the clinic" shows today's schedule.
-        say "today at the demo clinic"
-        "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" day
-        echo
-        echo "Try (export DESK_DATABASE=sqlite:///$DEMO_DB to drop --db):"
-        echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB checkin --appointment ID --receipt visit.pdf"
+        echo "Also try (export DESK_DATABASE=sqlite:///$DEMO_DB to drop --db):"
+        echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB day"
         echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB balance --patient 1"
-        echo "  $VENV/bin/desk --db sqlite:///$DEMO_DB history --patient 1"
-        echo "  $VENV/bin/desk --help" ;;
+        echo "  $VENV/bin/desk --help"
+        if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+            say "opening the schedule window"
+            exec "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" gui
+        fi
+        say "no display here (DISPLAY is not set): saving a picture of the window instead"
+        "$VENV/bin/desk" --db "sqlite:///$DEMO_DB" gui --screenshot demo-schedule.png
+        echo "Open demo-schedule.png, or run this again from a desktop session." ;;
     test)
         # shellcheck disable=SC2086
         apt_install $TEST_DEBS

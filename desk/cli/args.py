@@ -116,3 +116,19 @@ def tender(text: str) -> Tender:
     if len(reference) > 100:
         raise argparse.ArgumentTypeError("the payment reference is too long (at most 100)")
     return Tender(method, cents, reference)
+
+
+def png_path(text: str) -> str:
+    if not text.strip() or not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} should be a file name ending in .png")
+    return text
+
+
+def window_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"([0-9]{1,5})x([0-9]{1,5})", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1600x1000")
+    width, height = int(match[1]), int(match[2])
+    if not (640 <= width <= 7680 and 480 <= height <= 4320):
+        raise argparse.ArgumentTypeError(f"{text!r}: width 640-7680 and height 480-4320, please")
+    return width, height

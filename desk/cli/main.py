@@ -10,13 +10,15 @@ import argparse
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from desk.cli import commands
-from desk.cli.output import Output
+if TYPE_CHECKING:
+    from desk.cli.output import Output
+
 from desk.cli.parser import UsageError, build
 from desk.core.errors import DeskError
 
@@ -31,14 +33,17 @@ def _print_error(message: str, code: int, as_json: bool) -> None:
         print(json.dumps({"error": message, "exit_code": code}, ensure_ascii=False))
 
 
-def run(argv: list[str]) -> int:
+GuiLauncher = Callable[[argparse.Namespace], int]
+
+
+def run(argv: list[str], gui: GuiLauncher | None = None) -> int:
+    """Run one command; ``gui`` opens the window (for ``desk gui`` and ``desk`` alone)."""
     parser = build()
-    if not argv:
+    if not argv and gui is None:
         parser.print_help()
-        print("\nThe schedule window is not part of this release yet; use the commands above.")
         return 0
     try:
-        ns = parser.parse_args(argv)
+        ns = parser.parse_args(argv or ["gui"])
     except UsageError as exc:  # a message naming the argument, exit 2
         sys.stderr.write(exc.usage)
         print(f"{exc.prog}: error: {exc.message}", file=sys.stderr)
@@ -50,6 +55,12 @@ def run(argv: list[str]) -> int:
         return 2
     as_json = bool(ns.json)
     try:
+        if ns.command == "gui":
+            if gui is None:
+                raise DeskError("the schedule window is not available here")
+            return gui(ns)
+        from desk.cli import commands  # every service: not needed to open the window
+
         out: Output = commands.dispatch(ns)
     except DeskError as exc:
         _print_error(exc.message, exc.exit_code, as_json)

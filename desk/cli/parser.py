@@ -166,6 +166,14 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--date", type=a.date, help="default: today")
     p.add_argument("--days", type=a.bounded(1, 31), default=1)
 
+    p = cmds.add_parser("gui", help="open the schedule window (the default without a command)")
+    p.add_argument("--date", type=a.date, help="the day to show (default: today)")
+    p.add_argument("--week", action="store_true", help="start in the week view")
+    p.add_argument("--screenshot", metavar="FILE.png", type=a.png_path,
+                   help="render the window off-screen to FILE.png and exit")
+    p.add_argument("--size", metavar="WxH", type=a.window_size, default=(1600, 1000),
+                   help="window size for --screenshot (default 1600x1000)")
+
     p = cmds.add_parser("receipt", help="write a transaction's receipt as PDF")
     p.add_argument("--txn", required=True, type=a.record_id)
     p.add_argument("--out", required=True, metavar="FILE.pdf")

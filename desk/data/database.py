@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import platformdirs
@@ -45,7 +45,19 @@ def describe(url: str) -> str:
     return url
 
 
-def _sqlite_path(url: str) -> Path:
+def backend_of(url: str) -> Literal["sqlite", "postgres"]:
+    """Which backend a database URL names; ``BadInput`` for any other scheme."""
+    scheme = urlparse(url).scheme
+    if scheme in ("postgresql", "postgres"):
+        return "postgres"
+    if scheme in ("sqlite", "") or (len(scheme) == 1 and os.name == "nt"):
+        return "sqlite"
+    raise BadInput("--db", f"unsupported database URL {describe(url)!r}; "
+                   "use sqlite:///path or postgresql://user:pass@host:port/db")
+
+
+def sqlite_path(url: str) -> Path:
+    """The file an SQLite URL (or a plain path) names; ``BadInput`` for ``:memory:``."""
     if url.startswith("sqlite:///"):
         raw = url[len("sqlite:///"):]
     elif url.startswith("sqlite://"):
@@ -65,20 +77,17 @@ def open_database(url: str | None = None, *, create: bool = True) -> Database:
     Without a URL: ``$DESK_DATABASE``, else the embedded SQLite file.
     """
     url = url or default_url()
-    scheme = urlparse(url).scheme
     db: Database
-    if scheme in ("postgresql", "postgres"):
-        db = _postgres(url)
-    elif scheme in ("sqlite", "") or (len(scheme) == 1 and os.name == "nt"):
-        path = _sqlite_path(url)
+    if backend_of(url) == "postgres":
+        name, params = postgres_params(url)
+        db = PostgresqlDatabase(name, prefer_psycopg3=True, **params)
+    else:
+        path = sqlite_path(url)
         if not create and not path.exists():
             raise BadInput("--db", f"no database at {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
         db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=SQLITE_BUSY_TIMEOUT_S,
                             check_same_thread=False)
-    else:
-        raise BadInput("--db", f"unsupported database URL {describe(url)!r}; "
-                       "use sqlite:///path or postgresql://user:pass@host:port/db")
     for attempt in range(40):
         try:
             db.connect(reuse_if_open=True)
@@ -98,7 +107,8 @@ def open_database(url: str | None = None, *, create: bool = True) -> Database:
     return db
 
 
-def _postgres(url: str) -> PostgresqlDatabase:
+def postgres_params(url: str) -> tuple[str, dict[str, Any]]:
+    """The database name and the psycopg connection keywords of a PostgreSQL URL."""
     parsed = urlparse(url)
     name = unquote(parsed.path.lstrip("/"))
     if not name:
@@ -113,7 +123,7 @@ def _postgres(url: str) -> PostgresqlDatabase:
     if parsed.port:
         params["port"] = parsed.port
     params.update(dict(parse_qsl(parsed.query)))
-    return PostgresqlDatabase(name, prefer_psycopg3=True, **params)
+    return name, params
 
 
 def is_postgres(db: Database) -> bool:

@@ -195,9 +195,37 @@ def _schema_v2(dialect: str) -> list[str]:
     ]
 
 
+# Tables whose changes the schedule window shows. Frozen with migration 3: a table
+# added later gets its trigger in its own migration.
+_V3_NOTIFY_TABLES = ("appointment", "txn", "account", "hold", "lot", "patient",
+                        "practitioner", "service", "token_kind", "setting", "membership")
+
+
+def _schema_v3(dialect: str) -> list[str]:
+    """PostgreSQL: NOTIFY desk_changes (payload: the table) when a watched table changes.
+
+    NOTIFY is transactional: listeners hear it at commit, never after a rollback, and
+    identical payloads within one transaction arrive once. Statement-level, so a bulk
+    write notifies once per statement, not per row. SQLite needs nothing: watchers
+    poll ``PRAGMA data_version`` instead.
+    """
+    if dialect == "sqlite":
+        return []
+    out = ["""CREATE FUNCTION desk_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN
+                PERFORM pg_notify('desk_changes', TG_TABLE_NAME);
+                RETURN NULL;
+              END $$"""]
+    for table in _V3_NOTIFY_TABLES:
+        out.append(f"CREATE TRIGGER {table}_notify_change AFTER INSERT OR UPDATE OR DELETE "
+                   f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION desk_notify_change()")
+    return out
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "ledger, catalog and patients", _schema_v1),
     Migration(2, "appointments, holds and memberships", _schema_v2),
+    Migration(3, "change notifications for live refresh", _schema_v3),
 ]
 LATEST = MIGRATIONS[-1].version
 

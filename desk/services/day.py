@@ -46,6 +46,7 @@ class DayAppointment:
     ends_at: dt.datetime
     status: str
     note: str
+    checkin_txn_id: int | None
     receipt_no: int | None
     covered_by: str | None    # "hold", "token", "credit" or None (not covered); booked only
 
@@ -101,7 +102,7 @@ def day_view(first_day: dt.date, days: int = 1, *, today: dt.date | None = None)
                            Appointment.practitioner, Appointment.service, Service.name,
                            Service.colour, TokenKind.name, Service.price_cents,
                            Appointment.starts_at, Appointment.ends_at, Appointment.status,
-                           Appointment.note, Txn.receipt_no)
+                           Appointment.note, Txn.id, Txn.receipt_no)
         .join(Patient, on=(Appointment.patient == Patient.id))
         .switch(Appointment).join(Service, on=(Appointment.service == Service.id))
         .join(TokenKind, on=(Service.token_kind == TokenKind.id))
@@ -113,8 +114,8 @@ def day_view(first_day: dt.date, days: int = 1, *, today: dt.date | None = None)
     covered = _coverage(patient_ids, today, end, free_lots, free_credit)
     appointments = tuple(
         DayAppointment(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4]), r[5], r[6], r[7],
-                       int(r[8]), as_datetime(r[9]), as_datetime(r[10]), r[11], r[12], r[13],
-                       covered.get(int(r[0])))
+                       int(r[8]), as_datetime(r[9]), as_datetime(r[10]), r[11], r[12],
+                       None if r[13] is None else int(r[13]), r[14], covered.get(int(r[0])))
         for r in raw)
     return DayView(first_day, days, practitioners, appointments, wallets)
 

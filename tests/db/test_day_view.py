@@ -96,10 +96,10 @@ def test_a_day_shows_its_practitioners_appointments_and_wallets(clinic: Clinic) 
     assert [a.id for a in v.appointments] == [first, mid, late]
     assert by_id(v)[late] == DayAppointment(
         late, c.zoe, "Zoë Adams", c.ann, c.svc, SVC, "#112233", ACU, 9500,
-        at(TUESDAY, 23, 0), at(TUESDAY, 23, 45), "booked", "last one", None, "token")
+        at(TUESDAY, 23, 0), at(TUESDAY, 23, 45), "booked", "last one", None, None, "token")
     assert by_id(v)[first] == DayAppointment(
         first, c.bob, "Bob Brown", c.ben, c.msg, MSG, by_id(v)[first].colour, "Massage", 12000,
-        at(TUESDAY, 0, 0), at(TUESDAY, 1, 0), "booked", "", None, None)  # 50.00 < 120.00
+        at(TUESDAY, 0, 0), at(TUESDAY, 1, 0), "booked", "", None, None, None)  # 50.00 < 120.00
     assert sorted(v.wallets) == [c.zoe, c.bob]
     assert v.wallets[c.zoe] == Wallet(c.zoe, 0, {ACU: 7}, {}, (), 0,
                                       {ACU: (dt.date(2026, 4, 1), 2)})
@@ -108,8 +108,8 @@ def test_a_day_shows_its_practitioners_appointments_and_wallets(clinic: Clinic) 
     # a checked-in visit shows its receipt number and is no longer "covered"
     result = check_in(c.ctx, CheckinRequest(mid))
     after = by_id(view())[mid]
-    assert (after.status, after.receipt_no, after.covered_by) == (
-        "checked_in", result.txn.receipt_no, None)
+    assert (after.status, after.checkin_txn_id, after.receipt_no, after.covered_by) == (
+        "checked_in", result.txn.txn_id, result.txn.receipt_no, None)
     assert view().wallets[c.zoe].tokens == {ACU: 6}
 
     # two days at once

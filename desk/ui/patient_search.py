@@ -1,0 +1,76 @@
+"""Ctrl+F: find a patient by name or phone as you type, then jump to their next visit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
+
+from desk.services import patients
+from desk.ui.tasks import Tasks
+
+SEARCH_DELAY_MS = 150
+LIMIT = 15
+
+
+class PatientSearchBox(QLineEdit):
+    chosen = Signal(object)     # PatientInfo
+
+    def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.found: list[patients.PatientInfo] = []
+        self.setPlaceholderText("Find patient (Ctrl+F)")
+        self.setAccessibleName("Find patient")
+        self.setClearButtonEnabled(True)
+        self.setMinimumWidth(220)
+        self.setMaximumWidth(320)
+        self.names = QStringListModel(self)
+        self.completer_ = QCompleter(self.names, self)
+        self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer_.setMaxVisibleItems(LIMIT)
+        self.completer_.setWidget(self)
+        self.completer_.activated[QModelIndex].connect(self._activated)
+        self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self._search)
+        self.textEdited.connect(lambda _text: self._timer.start())
+        self.returnPressed.connect(self._enter)
+
+    def start(self) -> None:
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.selectAll()
+
+    def _search(self) -> None:
+        query = self.text().strip()
+        if len(query) < 2:
+            self.names.setStringList([])
+            self.completer_.popup().hide()
+            return
+        self.tasks.run(lambda: patients.find_patients(query, limit=LIMIT),
+                       lambda found: self._show(query, found), lambda _exc: None)
+
+    def _show(self, query: str, found: list[patients.PatientInfo]) -> None:
+        if query != self.text().strip():
+            return
+        self.found = found
+        labels = [p.name + (f"  ·  {p.phone}" if p.phone else "") for p in found]
+        self.names.setStringList(labels or ["No patient matches"])
+        self.completer_.complete()
+
+    def _activated(self, index: QModelIndex) -> None:
+        row = index.row()
+        if 0 <= row < len(self.found):
+            self.pick(self.found[row])
+
+    def _enter(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self._search()
+            return
+        if self.found:
+            self.pick(self.found[0])
+
+    def pick(self, info: patients.PatientInfo) -> None:
+        self.completer_.popup().hide()
+        self.setText(info.name)
+        self.chosen.emit(info)

@@ -1,0 +1,232 @@
+"""Dialogs for one visit: check in (the simple form), cancel / late cancel / no-show,
+and reversing a check-in. Each runs its service on the worker and stays open with
+the message when the service refuses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk.core import schedule
+from desk.core.checkin import CREDIT_ALL, CREDIT_NONE
+from desk.core.errors import DeskError
+from desk.core.money import format_amount, format_money, parse_amount
+from desk.services import cancellation, checkin, reversal
+from desk.services.context import Ctx
+from desk.services.results import Tender
+from desk.ui.cells import CREDIT, OWES, TICKET, Block
+from desk.ui.tasks import Tasks
+from desk.ui.widgets import error_text, set_error
+
+
+class _ServiceDialog(QDialog):
+    """A dialog whose OK button runs one service call on the worker."""
+
+    def __init__(self, ctx: Ctx, tasks: Tasks, title: str, ok_text: str,
+                 parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.ctx, self.tasks = ctx, tasks
+        self.key = str(uuid.uuid4())  # persisted with the write: a double click replays
+        self.outcome: Any = None
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Message")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.ok = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setDefault(True)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        self.form = QFormLayout()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+    def call(self) -> Callable[[], Any] | None:
+        """The service call for the current inputs, or None after showing an error."""
+        raise NotImplementedError
+
+    def submit(self) -> None:
+        try:
+            work = self.call()
+        except DeskError as exc:
+            set_error(self.message, error_text(exc))
+            return
+        if work is None:
+            return
+        self.ok.setEnabled(False)
+        set_error(self.message, "")
+        self.tasks.run(work, self._done, self._failed)
+
+    def _done(self, outcome: Any) -> None:
+        self.outcome = outcome
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.ok.setEnabled(True)
+        set_error(self.message, error_text(exc))
+
+
+def _heading(block: Block, currency: str) -> QLabel:
+    label = QLabel(f"<b>{_html(block.patient_name)}</b><br>{_html(block.service_name)} · "
+                   f"{block.starts_at:%a %d %b %H:%M} · "
+                   f"{format_money(block.price_cents, currency)}")
+    label.setWordWrap(True)
+    return label
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class CheckInDialog(_ServiceDialog):
+    """Check a visit in with a token and/or credit and one payment for the rest."""
+
+    def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, currency: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, tasks, "Check in", "Check in", parent)
+        self.block, self.currency = block, currency
+        self.form.addRow(_heading(block, currency))
+        kinds = {icon.kind: icon.tooltip for icon in block.icons}
+        wallet = "\n".join(kinds[k] for k in (TICKET, CREDIT, OWES) if k in kinds)
+        self.form.addRow("Balance", QLabel(wallet or "no tokens, no credit"))
+        self.use_token = QCheckBox(f"Use a {block.token_kind} token", self)
+        self.use_token.setChecked(TICKET in kinds)
+        self.use_token.setEnabled(TICKET in kinds)
+        self.use_credit = QCheckBox("Use credit for what is due", self)
+        self.use_credit.setChecked(CREDIT in kinds)
+        self.use_credit.setEnabled(CREDIT in kinds)
+        self.method = QComboBox(self)
+        self.method.setAccessibleName("Payment method")
+        for label, method in (("Nothing now (leave owed)", ""), ("Cash", "cash"),
+                              ("Card", "card"), ("Check", "check")):
+            self.method.addItem(label, method)
+        self.amount = QLineEdit(self)
+        self.amount.setPlaceholderText("0.00")
+        self.amount.setAccessibleName("Amount paid")
+        self.form.addRow(self.use_token)
+        self.form.addRow(self.use_credit)
+        self.form.addRow("Payment", self.method)
+        self.form.addRow("Amount", self.amount)
+        self.use_token.toggled.connect(self._suggest)
+        self.use_credit.toggled.connect(self._suggest)
+        self.method.currentIndexChanged.connect(self._suggest)
+        self._suggest()
+
+    def _suggest(self) -> None:
+        """Prefill the amount with the treatment price when no token pays for it."""
+        paying = bool(self.method.currentData())
+        self.amount.setEnabled(paying)
+        if not paying:
+            self.amount.clear()
+        elif not self.amount.text():
+            due = 0 if self.use_token.isChecked() else self.block.price_cents
+            if not self.use_credit.isChecked() and due:
+                self.amount.setText(format_amount(due))
+
+    def call(self) -> Callable[[], Any] | None:
+        method = str(self.method.currentData())
+        tenders: tuple[Tender, ...] = ()
+        if method:
+            cents = parse_amount(self.amount.text(), "Amount")
+            tenders = (Tender(method, cents),)
+        req = checkin.CheckinRequest(
+            self.block.appointment_id, use_token=self.use_token.isChecked(),
+            use_credit=CREDIT_ALL if self.use_credit.isChecked() else CREDIT_NONE,
+            tenders=tenders)
+        ctx, key = self.ctx, self.key
+        return lambda: checkin.check_in(ctx, req, idem_key=key)
+
+
+class CancelDialog(_ServiceDialog):
+    """Cancel on time, late cancel or no-show, with the fee optionally waived."""
+
+    TITLES: ClassVar[dict[str, str]] = {
+        schedule.CANCELLED: "Cancel visit", schedule.LATE_CANCELLED: "Late cancel",
+              schedule.NO_SHOW: "No-show"}
+
+    def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, status: str, currency: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, tasks, self.TITLES[status], self.TITLES[status], parent)
+        self.block, self.status = block, status
+        self.form.addRow(_heading(block, currency))
+        if status == schedule.CANCELLED:
+            text = ("Cancelling on time is free and frees any token held for it. Inside the "
+                    "clinic's late-cancel window it counts as a late cancel.")
+        else:
+            text = ("The clinic's fee for this applies: it is paid with a token if you tick "
+                    "below, else drawn from credit, else left owed.")
+        info = QLabel(text)
+        info.setWordWrap(True)
+        self.form.addRow(info)
+        self.take_token = QCheckBox(f"Pay the fee with a {block.token_kind} token", self)
+        self.waive = QCheckBox("Waive the fee", self)
+        self.reason = QLineEdit(self)
+        self.reason.setPlaceholderText("Why the fee is waived (required)")
+        self.reason.setAccessibleName("Reason")
+        self.reason.setEnabled(False)
+        self.waive.toggled.connect(self.reason.setEnabled)
+        self.waive.toggled.connect(lambda on: self.take_token.setEnabled(not on))
+        self.form.addRow(self.take_token)
+        self.form.addRow(self.waive)
+        self.form.addRow("Reason", self.reason)
+
+    def call(self) -> Callable[[], Any] | None:
+        waive = self.waive.isChecked()
+        reason = self.reason.text().strip()
+        if waive and not reason:
+            set_error(self.message, "Say why the fee is waived.")
+            self.reason.setFocus()
+            return None
+        ctx, key, appointment_id = self.ctx, self.key, self.block.appointment_id
+        late, no_show = self.status == schedule.LATE_CANCELLED, self.status == schedule.NO_SHOW
+        token = self.take_token.isChecked() and not waive
+        return lambda: cancellation.cancel(ctx, appointment_id, late=late, no_show=no_show,
+                                           take_token=token, waive=waive, reason=reason,
+                                           idem_key=key)
+
+
+class ReverseDialog(_ServiceDialog):
+    """Reverse a check-in: every line undone by a new transaction; the visit is booked
+    again."""
+
+    def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, currency: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, tasks, "Reverse check-in", "Reverse", parent)
+        self.block = block
+        self.form.addRow(_heading(block, currency))
+        info = QLabel(f"Receipt {block.receipt_no} will be reversed by a new transaction: "
+                      "tokens and money go back where they came from and the visit is "
+                      "booked again.")
+        info.setWordWrap(True)
+        self.form.addRow(info)
+        self.reason = QLineEdit(self)
+        self.reason.setPlaceholderText("Why (required)")
+        self.reason.setAccessibleName("Reason")
+        self.form.addRow("Reason", self.reason)
+
+    def call(self) -> Callable[[], Any] | None:
+        reason = self.reason.text().strip()
+        if not reason:
+            set_error(self.message, "Say why the check-in is reversed.")
+            self.reason.setFocus()
+            return None
+        if self.block.checkin_txn_id is None:
+            set_error(self.message, "This visit has no check-in to reverse.")
+            return None
+        ctx, key, txn = self.ctx, self.key, self.block.checkin_txn_id
+        return lambda: reversal.reverse(ctx, txn, reason, idem_key=key)
