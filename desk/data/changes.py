@@ -15,9 +15,6 @@ import time
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-import psycopg
-from psycopg import sql
-
 from desk.core.errors import DatabaseFault
 from desk.data.database import backend_of, postgres_params, sqlite_path
 from desk.data.faults import translate
@@ -92,25 +89,41 @@ class _SqliteSource:
 
 class _PostgresSource:
     def __init__(self, url: str) -> None:
+        # Imported here: an SQLite desk never loads the PostgreSQL driver (start-up time).
+        import psycopg
+        from psycopg import sql
+
+        self._errors = (psycopg.OperationalError,)
         name, params = postgres_params(url)
-        self._conn: psycopg.Connection[Any] = psycopg.connect(
-            dbname=name, autocommit=True, **{**_KEEPALIVES, **params})
+        try:
+            self._conn: Any = psycopg.connect(
+                dbname=name, autocommit=True, **{**_KEEPALIVES, **params})
+        except psycopg.OperationalError as exc:
+            raise _fault(exc) from exc
         try:
             self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-        except BaseException:
+        except BaseException as exc:
             self._conn.close()
+            if isinstance(exc, psycopg.OperationalError):
+                raise _fault(exc) from exc
             raise
 
     def wait(self, timeout_s: float) -> bool:
-        if not list(self._conn.notifies(timeout=timeout_s, stop_after=1)):
-            return False
-        deadline = time.monotonic() + _COALESCE_MAX_S
-        while time.monotonic() < deadline and list(self._conn.notifies(timeout=_QUIET_S)):
-            pass
+        try:
+            if not list(self._conn.notifies(timeout=timeout_s, stop_after=1)):
+                return False
+            deadline = time.monotonic() + _COALESCE_MAX_S
+            while time.monotonic() < deadline and list(self._conn.notifies(timeout=_QUIET_S)):
+                pass
+        except self._errors as exc:
+            raise _fault(exc) from exc
         return True
 
     def close(self) -> None:
-        self._conn.close()
+        try:
+            self._conn.close()
+        except Exception:  # the connection is already gone: nothing to release
+            pass
 
 
 class ChangeWatcher:
@@ -136,7 +149,7 @@ class ChangeWatcher:
             if backend_of(url) == "postgres":
                 return cls(_PostgresSource(url))
             return cls(_SqliteSource(url))
-        except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
+        except sqlite3.OperationalError as exc:
             raise _fault(exc) from exc
 
     @property
@@ -163,7 +176,7 @@ class ChangeWatcher:
         except DatabaseFault:
             self.close()
             raise
-        except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
+        except sqlite3.OperationalError as exc:
             self.close()
             raise _fault(exc) from exc
 
@@ -173,7 +186,7 @@ class ChangeWatcher:
         if source is not None:
             try:
                 source.close()
-            except (sqlite3.Error, psycopg.Error):
+            except sqlite3.Error:
                 pass  # the connection is already gone: nothing left to release
 
     def __enter__(self) -> Self:
