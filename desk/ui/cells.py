@@ -49,6 +49,7 @@ class Block:
     note: str
     checkin_txn_id: int | None
     receipt_no: int | None
+    covered_by: str | None   # booked visits: "hold", "token", "credit" or None
     lane: int
     lanes: int
     top: float               # fraction of the cell's height where the block starts
@@ -232,7 +233,8 @@ def _block(appt: DayAppointment, wallet: Wallet | None, options: GridOptions, la
                  appt.service_name, appt.colour, appt.price_cents,
                  appt.token_kind, appt.status, appt.starts_at, appt.ends_at,
                  time_text, icons, BADGES.get(appt.status, ""), appt.note,
-                 appt.checkin_txn_id, appt.receipt_no, lane, lanes, top, height)
+                 appt.checkin_txn_id, appt.receipt_no, appt.covered_by, lane, lanes, top,
+                 height)
 
 
 def wallet_icons(wallet: Wallet | None, currency: str) -> tuple[Icon, ...]:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -152,6 +153,8 @@ class MainWindow(QMainWindow):
         self.header = QLabel(self)
         self.header.setAccessibleName("Day summary")
         self.header.setContentsMargins(8, 4, 8, 4)
+        # Long counts must not widen the window: the label is clipped instead.
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)

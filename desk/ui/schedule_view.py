@@ -28,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView, QWidget
 
+from desk.core import schedule
 from desk.ui.cells import Block, Grid
 from desk.ui.schedule_delegate import ScheduleDelegate
 from desk.ui.schedule_model import ScheduleModel
@@ -185,8 +186,8 @@ class ScheduleView(QTableView):
         if press is None or not event.buttons() & Qt.MouseButton.LeftButton:
             return
         start, block, grab_rows = press
-        if block is None or not block.active:
-            return
+        if block is None or block.status != schedule.BOOKED:
+            return  # only booked visits move
         distance = (event.position().toPoint() - start).manhattanLength()
         if distance < QApplication.startDragDistance():
             return

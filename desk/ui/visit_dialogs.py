@@ -104,9 +104,10 @@ class CheckInDialog(_ServiceDialog):
         kinds = {icon.kind: icon.tooltip for icon in block.icons}
         wallet = "\n".join(kinds[k] for k in (TICKET, CREDIT, OWES) if k in kinds)
         self.form.addRow("Balance", QLabel(wallet or "no tokens, no credit"))
-        self.use_token = QCheckBox(f"Use a {block.token_kind} token", self)
-        self.use_token.setChecked(TICKET in kinds)
-        self.use_token.setEnabled(TICKET in kinds)
+        has_token = block.covered_by in ("token", "hold")  # a token of this visit's kind
+        self.use_token = QCheckBox(f"Use one {block.token_kind} token", self)
+        self.use_token.setChecked(has_token)
+        self.use_token.setEnabled(has_token)
         self.use_credit = QCheckBox("Use credit for what is due", self)
         self.use_credit.setChecked(CREDIT in kinds)
         self.use_credit.setEnabled(CREDIT in kinds)
@@ -173,7 +174,7 @@ class CancelDialog(_ServiceDialog):
         info = QLabel(text)
         info.setWordWrap(True)
         self.form.addRow(info)
-        self.take_token = QCheckBox(f"Pay the fee with a {block.token_kind} token", self)
+        self.take_token = QCheckBox(f"Pay the fee with one {block.token_kind} token", self)
         self.waive = QCheckBox("Waive the fee", self)
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText("Why the fee is waived (required)")
