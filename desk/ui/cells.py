@@ -156,7 +156,7 @@ def build_grid(view: DayView, options: GridOptions) -> Grid:
     blocks: dict[int, Block] = {}
     anchors: dict[int, tuple[int, int]] = {}
     for column, items in by_column.items():
-        for cluster in _clusters(items):
+        for cluster in _clusters(items, first, slot):
             cell = _cell(cluster, column, first, slot, rows, view.wallets, options)
             cells[(cell.row, column)] = cell
             for block in cell.blocks:
@@ -176,18 +176,30 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _clusters(items: list[DayAppointment]) -> list[list[DayAppointment]]:
-    """Runs of appointments that overlap each other in time (transitively)."""
+def _clusters(items: list[DayAppointment], first: int, slot: int
+              ) -> list[list[DayAppointment]]:
+    """Runs of appointments whose slot rows overlap (transitively): a cell spans whole
+    slots, so two visits sharing a slot share a cell even when their times do not
+    overlap (09:00-09:50 and 09:50-10:40 with 15-minute slots)."""
     out: list[list[DayAppointment]] = []
-    end: dt.datetime | None = None
+    end_row: int | None = None
     for appt in sorted(items, key=lambda a: (a.starts_at, a.status in INACTIVE, a.id)):
-        if end is not None and appt.starts_at < end:
+        start, end = _row_range(appt, first, slot)
+        if end_row is not None and start < end_row:
             out[-1].append(appt)
-            end = max(end, appt.ends_at)
+            end_row = max(end_row, end)
         else:
             out.append([appt])
-            end = appt.ends_at
+            end_row = end
     return out
+
+
+def _row_range(appt: DayAppointment, first: int, slot: int) -> tuple[int, int]:
+    """First row and one past the last row an appointment touches."""
+    start = _minutes(appt.starts_at.time())
+    end = _minutes(appt.ends_at.time()) if appt.ends_at.date() == appt.starts_at.date() \
+        else 24 * 60
+    return (start - first) // slot, max(-(-(end - first) // slot), (start - first) // slot + 1)
 
 
 def _cell(cluster: list[DayAppointment], column: int, first: int, slot: int, rows: int,

@@ -310,10 +310,13 @@ class MainWindow(QMainWindow):
             self.practitioner.setCurrentIndex(max(self.practitioner.findData(current), 0))
 
     def _header(self, grid: Grid, view: day_service.DayView) -> None:
-        blocks = list(grid.blocks.values())
-        count = {s: sum(1 for b in blocks if b.status == s) for s in
+        """Counts of what the grid covers (hidden cancelled visits still count)."""
+        who = self.practitioner.currentData() if self.week else None
+        shown = [a for a in view.appointments if who is None or a.practitioner_id == who]
+        count = {s: sum(1 for a in shown if a.status == s) for s in
                  ("booked", "checked_in", "completed", "cancelled", "late_cancelled", "no_show")}
-        uncovered = sum(1 for b in blocks if any(i.kind == "warning" for i in b.icons))
+        uncovered = sum(1 for a in shown if a.status == "booked" and a.covered_by is None) \
+            if rules.as_bool(self.settings["use_credit_system"]) else 0
         when = (f"Week of {self.first_day():%a %d %b %Y}" if self.week
                 else f"{self.day:%A %d %B %Y}")
         parts = [f"<b>{when}</b>", f"{count['booked']} booked",
