@@ -48,6 +48,8 @@ class PatientSearch(QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.patient: patients.PatientInfo | None = None
+        self._shown = ""            # the query whose matches the list shows
+        self._pick_first = False    # Enter came before the matches: take the first
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Type a name or phone number")
         self.edit.setAccessibleName("Patient search")
@@ -69,12 +71,15 @@ class PatientSearch(QWidget):
 
     def _typed(self, text: str) -> None:
         self.patient = None
+        self._pick_first = False
         self._timer.start()
 
     def _search(self) -> None:
+        self._timer.stop()
         query = self.edit.text().strip()
         if not query:
             self.results.clear()
+            self._shown = ""
             return
         self.tasks.run(lambda: patients.find_patients(query, limit=20),
                        lambda found: self._show(query, found), lambda exc: self._show(query, []))
@@ -93,6 +98,15 @@ class PatientSearch(QWidget):
             self.results.addItem(QListWidgetItem("No patient matches"))
             self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self.results.blockSignals(False)
+        self._shown = query
+        if self._pick_first:
+            self._pick_first = False
+            self._take_first()
+
+    def _take_first(self) -> None:
+        item = self.results.item(0)
+        if item is not None and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+            self.results.setCurrentItem(item)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Enter before a patient is chosen takes the first match instead of booking;
@@ -100,10 +114,11 @@ class PatientSearch(QWidget):
         if watched is self.edit and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.patient is None:
-                self._timer.stop()
-                item = self.results.item(0)
-                if item is not None and item.flags() & Qt.ItemFlag.ItemIsEnabled:
-                    self.results.setCurrentItem(item)
+                if self._shown == self.edit.text().strip() and not self._timer.isActive():
+                    self._take_first()
+                else:  # the matches for what was typed are not shown yet
+                    self._pick_first = True
+                    self._search()
                 return True
             if event.key() == Qt.Key.Key_Down and self.results.count():
                 self.results.setFocus()

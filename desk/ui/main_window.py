@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self._loading = False
         self._again = False
         self._pending_select: int | None = None
+        self._status_for: int | None = None
         self._last: LoadResult | None = None
         self.view = ScheduleView(self)
         self.actions_ = VisitActions(self)
@@ -333,12 +334,18 @@ class MainWindow(QMainWindow):
     # -- selection, clock, settings -----------------------------------------------------
 
     def _selected(self, block: Block | None) -> None:
+        """The panel follows the selected visit (also when a reload refreshes it); the
+        status bar only when the selection changes, so a message such as "Checked
+        in …" stays until the receptionist moves on."""
+        new = None if block is None else block.appointment_id
+        changed, self._status_for = new != self._status_for, new
         if block is None:
             self.panel.setText("<i>Select a visit to see it here.</i><br><br>"
                                "Click an empty slot to book. Drag a visit to move it. "
                                "Double-click or press Enter to check in. Right-click for "
                                "more.")
-            self.status.setText("")
+            if changed:
+                self.status.setText("")
             return
         lines = "<br>".join(_esc(icon_.tooltip).replace("\n", "<br>") for icon_ in block.icons)
         status = block.status.replace("_", " ")
@@ -347,7 +354,8 @@ class MainWindow(QMainWindow):
         self.panel.setText(f"<b>{_esc(block.patient_name)}</b><br>{block.time_text} "
                            f"{block.starts_at:%a %d %b}<br>{_esc(block.service_name)}<br>"
                            f"{status}{receipt}{note}<br><br>{lines}")
-        self.status.setText(block.detail)
+        if changed:
+            self.status.setText(block.detail)
 
     def _tick(self) -> None:
         self.view.now = self.ctx.local_now()

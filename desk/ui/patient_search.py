@@ -19,6 +19,8 @@ class PatientSearchBox(QLineEdit):
         super().__init__(parent)
         self.tasks = tasks
         self.found: list[patients.PatientInfo] = []
+        self._shown = ""            # the query whose matches ``found`` holds
+        self._pick_first = False    # Enter came before the matches: take the first
         self.setPlaceholderText("Find patient (Ctrl+F)")
         self.setAccessibleName("Find patient")
         self.setClearButtonEnabled(True)
@@ -33,14 +35,19 @@ class PatientSearchBox(QLineEdit):
         self.completer_.activated[QModelIndex].connect(self._activated)
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._timer.timeout.connect(self._search)
-        self.textEdited.connect(lambda _text: self._timer.start())
+        self.textEdited.connect(self._typed)
         self.returnPressed.connect(self._enter)
+
+    def _typed(self, _text: str) -> None:
+        self._pick_first = False
+        self._timer.start()
 
     def start(self) -> None:
         self.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.selectAll()
 
     def _search(self) -> None:
+        self._timer.stop()
         query = self.text().strip()
         if len(query) < 2:
             self.names.setStringList([])
@@ -52,7 +59,12 @@ class PatientSearchBox(QLineEdit):
     def _show(self, query: str, found: list[patients.PatientInfo]) -> None:
         if query != self.text().strip():
             return
-        self.found = found
+        self.found, self._shown = found, query
+        if self._pick_first:
+            self._pick_first = False
+            if found:
+                self.pick(found[0])
+                return
         labels = [p.name + (f"  ·  {p.phone}" if p.phone else "") for p in found]
         self.names.setStringList(labels or ["No patient matches"])
         self.completer_.complete()
@@ -63,8 +75,8 @@ class PatientSearchBox(QLineEdit):
             self.pick(self.found[row])
 
     def _enter(self) -> None:
-        if self._timer.isActive():
-            self._timer.stop()
+        if self._timer.isActive() or self._shown != self.text().strip():
+            self._pick_first = True  # jump as soon as the matches arrive
             self._search()
             return
         if self.found:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from desk.ui.main_window import MainWindow
 
 
+FEE_PAID = {"token": "paid with a token", "credit": "taken from credit", "owed": "left owed",
+            "waived": "waived", "none": "not charged"}
+
+
 def _ask(parent: QWidget, title: str, text: str) -> bool:
     answer = QMessageBox.question(parent, title, text)
     return answer == QMessageBox.StandardButton.Yes
@@ -155,7 +159,8 @@ class VisitActions(QObject):
                               self.window)
         self._show(dialog, lambda outcome: self._done(
             f"{block.patient_name}: {schedule.LABELS[outcome.status]}"
-            + (f", fee paid by {outcome.paid_by}" if outcome.fee_cents else "") + "."))
+            + (f"; the fee was {FEE_PAID[outcome.paid_by]}" if outcome.fee_cents else "")
+            + "."))
 
     def reverse(self, block: Block) -> None:
         dialog = ReverseDialog(self.ctx, self.window.tasks, block, self.window.currency,

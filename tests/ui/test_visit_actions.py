@@ -1,0 +1,501 @@
+"""What the receptionist does to a visit from the grid (drag to move, the context menu,
+double-click and Enter to check in), checked against what the database holds after."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QMenu,
+    QStyle,
+    QStyleOptionButton,
+)
+
+from desk.data.models import Audit, Txn
+from desk.services import queries, settings
+from desk.services.appointments import get_appointment
+from desk.ui.main_window import MainWindow
+from desk.ui.patient_summary import PatientSummaryDialog
+from desk.ui.schedule_view import MIME
+from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, ReverseDialog
+from tests.ui.conftest import TUESDAY, CheckinRequest, Clinic, at, check_in, wait_loaded
+
+# Popping the context menu up offscreen warns that the platform cannot raise windows
+# or grab the keyboard (harmless, like propagateSizeHints in pyproject's list).
+pytestmark = pytest.mark.qt_log_ignore(r"does not support raise\(\)",
+                                       "does not support grabbing the keyboard")
+
+MENU = ["Check in…", "Cancel…", "Late cancel…", "No-show…", "Reverse check-in…",
+        "Open patient…", "Print last receipt"]
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+def slot_point(window: MainWindow, when: dt.datetime, practitioner_id: int) -> QPoint:
+    """The middle of the grid cell of ``when`` in the practitioner's column."""
+    view, grid = window.view, window.view.grid
+    row = (when.hour * 60 + when.minute - grid.first_minute) // grid.slot_minutes
+    column = next(i for i, c in enumerate(grid.columns)
+                  if c.practitioner_id == practitioner_id and c.day == when.date())
+    assert grid.slot_time(row, column) == when
+    point = QPoint(view.columnViewportPosition(column) + view.columnWidth(column) // 2,
+                   view.rowViewportPosition(row) + view.rowHeight(row) // 2)
+    assert view.viewport().rect().contains(point)
+    return point
+
+
+def block_point(window: MainWindow, appointment_id: int) -> QPoint:
+    rect = window.view.block_rect(appointment_id)
+    assert rect is not None
+    assert window.view.viewport().rect().contains(rect.center())
+    return rect.center()
+
+
+def drag_and_drop(window: MainWindow, appointment_id: int, grab_rows: int,
+                  target: QPoint) -> bool:
+    """Send enter, move and drop of a dragged visit to the grid; True if dropped."""
+    viewport = window.view.viewport()
+    mime = QMimeData()
+    mime.setData(MIME, f"{appointment_id}:{grab_rows}".encode())
+    move, left, none = (Qt.DropAction.MoveAction, Qt.MouseButton.LeftButton,
+                        Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPointF(target), move, mime, left, none)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    hover = QDragMoveEvent(QPointF(target), move, mime, left, none)
+    QApplication.sendEvent(viewport, hover)
+    assert hover.isAccepted()
+    drop = QDropEvent(QPointF(target), move, mime, left, none)
+    QApplication.sendEvent(viewport, drop)
+    return drop.isAccepted()
+
+
+def where(appointment_id: int) -> tuple[dt.datetime, dt.datetime, int, str]:
+    row = get_appointment(appointment_id)
+    return row.starts_at, row.ends_at, row.practitioner_id, row.status
+
+
+def menu_for(window: MainWindow, appointment_id: int) -> QMenu:
+    """Right-click the visit; the context menu the window pops up."""
+    viewport = window.view.viewport()
+    pos = block_point(window, appointment_id)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, event)
+    menu = window.actions_.menu
+    assert menu is not None and menu.isVisible()
+    assert window.view.selected_id == appointment_id
+    return menu
+
+
+def choose(menu: QMenu, text: str) -> None:
+    action = {a.text(): a for a in menu.actions() if not a.isSeparator()}[text]
+    assert action.isEnabled()
+    action.trigger()
+    menu.close()
+
+
+def open_dialog(qtbot: Any, window: MainWindow, appointment_id: int, text: str,
+                kind: type[QDialog]) -> Any:
+    choose(menu_for(window, appointment_id), text)
+    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, kind), timeout=5000)
+    return window.actions_.dialog
+
+
+def press_ok(qtbot: Any, window: MainWindow, dialog: Any) -> None:
+    """Click the dialog's OK and wait for it to close and the grid to reload."""
+    loads = window.loads
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+    wait_loaded(qtbot, window, loads)
+
+
+def double_click(qtbot: Any, window: MainWindow, pos: QPoint) -> None:
+    """Press, release, double-click, release: what a mouse sends (QTest's mouseDClick
+    alone sends only the double-click event)."""
+    viewport, left = window.view.viewport(), Qt.MouseButton.LeftButton
+    qtbot.mouseClick(viewport, left, pos=pos)
+    qtbot.mouseDClick(viewport, left, pos=pos)
+    qtbot.mouseRelease(viewport, left, pos=pos)
+
+
+def tick(qtbot: Any, box: QCheckBox) -> None:
+    """Click a check box on its indicator (the middle of a wide row may miss it)."""
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    rect = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def enabled(menu: QMenu) -> dict[str, bool]:
+    return {a.text(): a.isEnabled() for a in menu.actions() if not a.isSeparator()}
+
+
+def txn_count() -> int:
+    return int(Txn.select().count())
+
+
+def wallet(patient_id: int) -> tuple[int, dict[str, int]]:
+    found = queries.balance(patient_id)
+    return found.credit_cents, {k: n for k, n in found.tokens.items() if n}
+
+
+# -- drag and drop ------------------------------------------------------------------------
+
+def test_dropping_a_visit_on_a_free_slot_moves_it_there(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    asked: list[tuple[str, str]] = []
+    window.actions_.confirm = lambda _parent, title, text: asked.append((title, text)) or True
+    zoe = clinic.visits["zoe"]
+
+    loads = window.loads
+    assert drag_and_drop(window, zoe, 0, slot_point(window, at(TUESDAY, 14), clinic.ben))
+    wait_loaded(qtbot, window, loads)
+
+    assert asked == [("Move visit", "Move Zoë Adams's Acupuncture 45\nfrom Tue 03 Mar 09:00 "
+                                    "to Tue 03 Mar 14:00 with Ben Okafor?")]
+    assert where(zoe) == (at(TUESDAY, 14), at(TUESDAY, 14, 45), clinic.ben, "booked")
+    # Nobody else moved.
+    assert where(clinic.visits["bob"]) == (at(TUESDAY, 10), at(TUESDAY, 11), clinic.ann,
+                                           "booked")
+    assert where(clinic.visits["cat"]) == (at(TUESDAY, 9), at(TUESDAY, 9, 45), clinic.ben,
+                                           "booked")
+    assert where(clinic.visits["dan"]) == (at(TUESDAY, 11), at(TUESDAY, 11, 45), clinic.ben,
+                                           "booked")
+    block = window.view.grid.blocks[zoe]
+    assert (block.starts_at, block.practitioner_id) == (at(TUESDAY, 14), clinic.ben)
+    assert window.view.selected_id == zoe
+
+
+def test_the_row_grabbed_inside_the_block_is_kept_on_drop(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """Grabbing Bob's visit one row below its top and dropping at 14:15 starts it 14:00."""
+    window = make_window()
+    window.actions_.confirm = lambda *_: True
+    bob = clinic.visits["bob"]
+    loads = window.loads
+    assert drag_and_drop(window, bob, 1, slot_point(window, at(TUESDAY, 14, 15), clinic.ann))
+    wait_loaded(qtbot, window, loads)
+    assert where(bob) == (at(TUESDAY, 14), at(TUESDAY, 15), clinic.ann, "booked")
+
+
+def test_a_move_that_is_not_confirmed_changes_nothing(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    asked: list[str] = []
+    window.actions_.confirm = lambda _parent, _title, text: asked.append(text) and False
+    zoe = clinic.visits["zoe"]
+
+    drag_and_drop(window, zoe, 0, slot_point(window, at(TUESDAY, 14), clinic.ben))
+    qtbot.waitUntil(lambda: not window.tasks.pending, timeout=5000)
+
+    assert len(asked) == 1
+    assert window.tasks.pending == 0
+    assert where(zoe) == (at(TUESDAY, 9), at(TUESDAY, 9, 45), clinic.ann, "booked")
+    assert window.view.grid.blocks[zoe].starts_at == at(TUESDAY, 9)
+
+
+def test_a_drop_on_an_occupied_slot_is_refused_and_said(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    window.actions_.confirm = lambda *_: True
+    told: list[tuple[str, str]] = []
+    window.actions_.tell = lambda _parent, title, text: told.append((title, text))
+    zoe = clinic.visits["zoe"]
+
+    # Onto Cat's 09:00 visit with Ben.
+    drag_and_drop(window, zoe, 0, slot_point(window, at(TUESDAY, 9), clinic.ben))
+    qtbot.waitUntil(lambda: bool(told), timeout=5000)
+
+    assert told == [("Move visit", f"Ben Okafor already has Cat Diaz 09:00–09:45 that day "
+                                   f"(appointment {clinic.visits['cat']}); double booking "
+                                   "is off")]
+    assert where(zoe) == (at(TUESDAY, 9), at(TUESDAY, 9, 45), clinic.ann, "booked")
+    assert where(clinic.visits["cat"]) == (at(TUESDAY, 9), at(TUESDAY, 9, 45), clinic.ben,
+                                           "booked")
+    assert Audit.select().where(Audit.action == "move").count() == 0
+
+
+def test_dropping_a_visit_back_where_it_was_asks_nothing(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    asked: list[str] = []
+    window.actions_.confirm = lambda _p, _t, text: asked.append(text) or True
+    zoe = clinic.visits["zoe"]
+    drag_and_drop(window, zoe, 0, slot_point(window, at(TUESDAY, 9), clinic.ann))
+    qtbot.waitUntil(lambda: not window.tasks.pending, timeout=5000)
+    assert asked == []
+    assert where(zoe) == (at(TUESDAY, 9), at(TUESDAY, 9, 45), clinic.ann, "booked")
+
+
+# -- the context menu ---------------------------------------------------------------------
+
+def test_menu_offers_what_fits_a_booked_and_a_checked_in_visit(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    check_in(clinic.ctx, CheckinRequest(clinic.visits["zoe"], use_token=True))
+    window = make_window()
+
+    booked = enabled(window.actions_.build_menu(window.view.grid.blocks[clinic.visits["cat"]]))
+    assert list(booked) == MENU
+    assert booked == {"Check in…": True, "Cancel…": True, "Late cancel…": True,
+                      "No-show…": False,      # Tuesday 09:00 has not started yet
+                      "Reverse check-in…": False, "Open patient…": True,
+                      "Print last receipt": True}
+    done = enabled(window.actions_.build_menu(window.view.grid.blocks[clinic.visits["zoe"]]))
+    assert done == {"Check in…": False, "Cancel…": False, "Late cancel…": False,
+                    "No-show…": False, "Reverse check-in…": True, "Open patient…": True,
+                    "Print last receipt": True}
+
+
+def test_no_show_is_offered_once_the_visit_has_started(
+        make_window: Any, clinic: Clinic, clock: Any) -> None:
+    window = make_window()
+    block = window.view.grid.blocks[clinic.visits["cat"]]
+    assert not enabled(window.actions_.build_menu(block))["No-show…"]
+    clock.current = at(TUESDAY, 9, 5)
+    assert enabled(window.actions_.build_menu(block))["No-show…"]
+
+
+def test_check_in_from_the_menu_uses_one_of_zoes_tokens(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    zoe = clinic.visits["zoe"]
+    assert wallet(clinic.zoe) == (0, {"Acupuncture": 4})
+
+    dialog = open_dialog(qtbot, window, zoe, "Check in…", CheckInDialog)
+    assert dialog.block.appointment_id == zoe
+    assert dialog.use_token.isChecked() and dialog.use_token.isEnabled()
+    assert not dialog.use_credit.isEnabled()
+    assert dialog.method.currentData() == ""
+    press_ok(qtbot, window, dialog)
+
+    row = get_appointment(zoe)
+    assert row.status == "checked_in"
+    txn = Txn.get_by_id(row.checkin_txn_id)
+    assert (txn.kind, txn.receipt_no) == ("checkin", 2)   # the sale took receipt 1
+    assert wallet(clinic.zoe) == (0, {"Acupuncture": 3})
+    block = window.view.grid.blocks[zoe]
+    assert (block.status, block.receipt_no) == ("checked_in", 2)
+    assert "receipt 2" in window.status.text()
+
+
+def test_check_in_from_the_menu_uses_bobs_credit_and_a_card_for_the_rest(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    bob = clinic.visits["bob"]
+    assert wallet(clinic.bob) == (1250, {})
+
+    dialog = open_dialog(qtbot, window, bob, "Check in…", CheckInDialog)
+    assert not dialog.use_token.isChecked() and not dialog.use_token.isEnabled()
+    assert dialog.use_credit.isChecked()
+    dialog.method.setCurrentIndex(dialog.method.findData("card"))
+    assert dialog.amount.text() == ""        # credit comes first: no price to prefill
+    qtbot.keyClicks(dialog.amount, "107.50")
+    press_ok(qtbot, window, dialog)
+
+    row = get_appointment(bob)
+    assert row.status == "checked_in"
+    assert Txn.get_by_id(row.checkin_txn_id).receipt_no == 2
+    assert wallet(clinic.bob) == (0, {})
+    assert "receipt 2" in window.status.text()
+
+
+def test_the_check_in_message_stays_in_the_status_bar(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """What the check-in did is said in the status bar, and the reload that follows
+    must not wipe it."""
+    window = make_window()
+    dialog = open_dialog(qtbot, window, clinic.visits["zoe"], "Check in…", CheckInDialog)
+    press_ok(qtbot, window, dialog)
+    assert window.status.text() == "Checked in Zoë Adams; receipt 2."
+
+
+def test_cancel_on_time_is_free(make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    # Dan's visit is Tuesday 11:00, 20 hours away: on time with a 12-hour window
+    # (the default 24-hour window would make it a late cancel).
+    settings.set_value(clinic.ctx, "late_cancel_hours", "12")
+    settings.set_value(clinic.ctx, "late_cancel_fee", "30.00")
+    window = make_window()
+    dan = clinic.visits["dan"]
+    before = txn_count()
+
+    dialog = open_dialog(qtbot, window, dan, "Cancel…", CancelDialog)
+    assert dialog.windowTitle() == "Cancel visit"
+    press_ok(qtbot, window, dialog)
+
+    assert get_appointment(dan).status == "cancelled"
+    assert wallet(clinic.dan) == (0, {})
+    assert txn_count() == before + 1        # recorded, with no money moved
+    assert window.view.grid.blocks[dan].status == "cancelled"
+
+
+def test_late_cancel_adds_the_fee_to_what_cat_owes(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    settings.set_value(clinic.ctx, "late_cancel_fee", "30.00")
+    window = make_window()
+    cat = clinic.visits["cat"]
+    assert wallet(clinic.cat) == (-2500, {})
+
+    dialog = open_dialog(qtbot, window, cat, "Late cancel…", CancelDialog)
+    press_ok(qtbot, window, dialog)
+
+    assert get_appointment(cat).status == "late_cancelled"
+    assert wallet(clinic.cat) == (-5500, {})
+    block = window.view.grid.blocks[cat]
+    assert (block.status, block.badge) == ("late_cancelled", "LATE CANCEL")
+
+
+def test_waiving_the_fee_needs_a_reason(make_window: Any, clinic: Clinic, qtbot: Any
+                                        ) -> None:
+    settings.set_value(clinic.ctx, "late_cancel_fee", "30.00")
+    window = make_window()
+    cat = clinic.visits["cat"]
+    before = txn_count()
+
+    dialog = open_dialog(qtbot, window, cat, "Late cancel…", CancelDialog)
+    assert not dialog.reason.isEnabled()
+    tick(qtbot, dialog.waive)
+    assert dialog.waive.isChecked() and dialog.reason.isEnabled()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+
+    assert dialog.message.text() == "Say why the fee is waived."
+    assert window.actions_.dialog is dialog and dialog.isVisible()
+    assert window.tasks.pending == 0
+    assert get_appointment(cat).status == "booked"
+    assert wallet(clinic.cat) == (-2500, {})
+    assert txn_count() == before
+
+    qtbot.keyClicks(dialog.reason, "car broke down")
+    press_ok(qtbot, window, dialog)
+    assert get_appointment(cat).status == "late_cancelled"
+    assert wallet(clinic.cat) == (-2500, {})
+    waived = Audit.select().where(Audit.entity == "appointment", Audit.entity_id == cat,
+                                  Audit.action == "fee waived")
+    assert waived.count() == 1
+
+
+def test_reverse_check_in_needs_a_reason_then_gives_the_token_back(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    zoe = clinic.visits["zoe"]
+    checked = check_in(clinic.ctx, CheckinRequest(zoe, use_token=True))
+    assert wallet(clinic.zoe) == (0, {"Acupuncture": 3})
+    window = make_window()
+    before = txn_count()
+
+    dialog = open_dialog(qtbot, window, zoe, "Reverse check-in…", ReverseDialog)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.message.text() == "Say why the check-in is reversed."
+    assert dialog.isVisible() and window.tasks.pending == 0
+    assert get_appointment(zoe).status == "checked_in"
+    assert txn_count() == before
+
+    qtbot.keyClicks(dialog.reason, "wrong patient")
+    press_ok(qtbot, window, dialog)
+
+    row = get_appointment(zoe)
+    assert (row.status, row.checkin_txn_id) == ("booked", None)
+    assert wallet(clinic.zoe) == (0, {"Acupuncture": 4})
+    reversal = Txn.get(Txn.reverses == checked.txn.txn_id)
+    assert reversal.kind == "reversal"
+    assert txn_count() == before + 1
+    assert window.view.grid.blocks[zoe].status == "booked"
+
+
+def test_print_last_receipt_writes_the_checked_in_visits_pdf(
+        make_window: Any, clinic: Clinic, qtbot: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))   # where receipts_dir() points
+    zoe = clinic.visits["zoe"]
+    check_in(clinic.ctx, CheckinRequest(zoe, use_token=True))
+    window = make_window()
+    opened: list[Path] = []
+    window.actions_.open_file = opened.append
+
+    choose(menu_for(window, zoe), "Print last receipt")
+    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+
+    path = tmp_path / "desk" / "receipts" / "receipt-2-copy.pdf"
+    assert opened == [path]
+    assert path.read_bytes().startswith(b"%PDF")
+    assert window.status.text() == f"Receipt 2 saved to {path}."
+
+
+def test_print_last_receipt_of_a_patient_without_one_says_so(
+        make_window: Any, clinic: Clinic, qtbot: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    window = make_window()
+    opened: list[Path] = []
+    window.actions_.open_file = opened.append
+
+    choose(menu_for(window, clinic.visits["dan"]), "Print last receipt")
+    qtbot.waitUntil(lambda: window.status.text() == "Dan Evans has no receipt yet.",
+                    timeout=5000)
+    assert opened == []
+    assert not (tmp_path / "desk").exists()
+
+
+@pytest.mark.parametrize(("name", "balance"), [("bob", "$12.50 credit"),
+                                               ("cat", "Owes $25.00")])
+def test_open_patient_shows_name_and_balance(make_window: Any, clinic: Clinic, qtbot: Any,
+                                            name: str, balance: str) -> None:
+    window = make_window()
+    dialog = open_dialog(qtbot, window, clinic.visits[name], "Open patient…",
+                         PatientSummaryDialog)
+    full = {"bob": "Bob Brown", "cat": "Cat Diaz"}[name]
+    qtbot.waitUntil(lambda: "Balance" in dialog.browser.toPlainText(), timeout=5000)
+    text = dialog.browser.toPlainText()
+    assert text.startswith(full)
+    assert balance in text.splitlines()
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+
+
+# -- double-click and Enter ---------------------------------------------------------------
+
+def test_double_click_on_a_visit_opens_its_check_in(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    cat = clinic.visits["cat"]
+    double_click(qtbot, window, block_point(window, cat))
+    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, CheckInDialog), timeout=5000)
+    assert window.actions_.dialog.block.appointment_id == cat
+    assert window.view.selected_id == cat
+    assert get_appointment(cat).status == "booked"     # nothing written before OK
+
+
+def test_enter_on_the_selected_visit_opens_its_check_in(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    dan = clinic.visits["dan"]
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=block_point(window, dan))
+    assert window.view.selected_id == dan
+    assert window.actions_.dialog is None
+    qtbot.keyClick(window.view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, CheckInDialog), timeout=5000)
+    dialog = window.actions_.dialog
+    assert dialog.block.appointment_id == dan
+    # Dan has neither tokens nor credit: nothing is preselected.
+    assert not dialog.use_token.isEnabled() and not dialog.use_credit.isEnabled()
+    press_ok(qtbot, window, dialog)
+    assert get_appointment(dan).status == "checked_in"
+    assert wallet(clinic.dan) == (-9500, {})     # left owed
+
+
+def test_double_click_on_a_checked_in_visit_only_says_so(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    zoe = clinic.visits["zoe"]
+    check_in(clinic.ctx, CheckinRequest(zoe, use_token=True))
+    window = make_window()
+    double_click(qtbot, window, block_point(window, zoe))
+    assert window.actions_.dialog is None
+    assert window.status.text() == "Zoë Adams is checked in; nothing to check in."
