@@ -21,7 +21,7 @@ def _skip_postgres_driver(argv: list[str]) -> None:
         "DESK_DATABASE", "")
     if not named and "peewee" not in sys.modules:
         for name in ("psycopg", "psycopg2"):
-            sys.modules.setdefault(name, None)  # type: ignore[assignment]
+            sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,11 +32,17 @@ class PatientSearchBox(QLineEdit):
         self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer_.setMaxVisibleItems(LIMIT)
         self.completer_.setWidget(self)
-        self.completer_.activated[QModelIndex].connect(self._activated)
+        self.completer_.activated[QModelIndex].connect(  # type: ignore[index]
+            self._activated)
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._timer.timeout.connect(self._search)
         self.textEdited.connect(self._typed)
         self.returnPressed.connect(self._enter)
+
+    def _hide_popup(self) -> None:
+        popup = self.completer_.popup()
+        if popup is not None:
+            popup.hide()
 
     def _typed(self, _text: str) -> None:
         self._pick_first = False
@@ -51,7 +57,7 @@ class PatientSearchBox(QLineEdit):
         query = self.text().strip()
         if len(query) < 2:
             self.names.setStringList([])
-            self.completer_.popup().hide()
+            self._hide_popup()
             return
         self.tasks.run(lambda: patients.find_patients(query, limit=LIMIT),
                        lambda found: self._show(query, found), lambda _exc: None)
@@ -83,6 +89,6 @@ class PatientSearchBox(QLineEdit):
             self.pick(self.found[0])
 
     def pick(self, info: patients.PatientInfo) -> None:
-        self.completer_.popup().hide()
+        self._hide_popup()
         self.setText(info.name)
         self.chosen.emit(info)

@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QDrag,
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QFontMetrics,
@@ -25,6 +26,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView, QWidget
 
@@ -115,8 +117,8 @@ class ScheduleView(QTableView):
         mode = QHeaderView.ResizeMode.Stretch if stretch else QHeaderView.ResizeMode.Fixed
         self.horizontalHeader().setSectionResizeMode(mode)
 
-    def resizeEvent(self, event: object) -> None:  # type: ignore[override]
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         self._fit_columns()
 
     # -- selection --------------------------------------------------------------------
@@ -276,7 +278,7 @@ class ScheduleView(QTableView):
         else:
             event.acceptProposedAction()
 
-    def dragLeaveEvent(self, event: object) -> None:  # type: ignore[override]
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._ghost = None
         self.viewport().update()
 
@@ -302,7 +304,7 @@ class ScheduleView(QTableView):
                                 | Qt.KeyboardModifier.AltModifier):
             super().keyPressEvent(event)
             return
-        moves = {Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1),
+        moves: dict[int, tuple[int, int]] = {Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1),
                  Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0)}
         if key in moves:
             self._step(*moves[key])

@@ -132,11 +132,14 @@ class VisitActions(QObject):
         if not self.confirm(self.window, "Move visit", text):
             return
         ctx = self.ctx
+
+        def moved(result: BookResult) -> None:
+            self._say(f"Moved to {result.starts_at:%a %d %b %H:%M}.")
+            self.window.go_to(result.starts_at.date(), select=appointment_id)
+
         self.window.tasks.run(
             lambda: appointments.move(ctx, appointment_id, starts_at, practitioner_id),
-            lambda result: (self._say(f"Moved to {result.starts_at:%a %d %b %H:%M}."),
-                            self.window.go_to(result.starts_at.date(), select=appointment_id)),
-            self._failed("Move visit"))
+            moved, self._failed("Move visit"))
 
     def _practitioner_names(self) -> dict[int | None, str]:
         combo = self.window.practitioner
