@@ -32,6 +32,26 @@ class BlockGeometry:
     badge: QRect | None = None
 
 
+class Fonts:
+    """The fonts a block uses, derived once per base font (painting is hot)."""
+
+    def __init__(self, base: QFont) -> None:
+        self.normal = QFont(base)
+        self.bold = QFont(base)
+        self.bold.setBold(True)
+        self.struck = QFont(base)
+        self.struck.setStrikeOut(True)
+        self.struck_bold = QFont(self.bold)
+        self.struck_bold.setStrikeOut(True)
+        self.italic = QFont(base)
+        self.italic.setItalic(True)
+        self.metrics = {id(f): QFontMetrics(f) for f in (self.normal, self.bold, self.struck,
+                                                         self.struck_bold, self.italic)}
+        self.fm = self.metrics[id(self.normal)]
+        self.fmb = self.metrics[id(self.bold)]
+        self.line_h = self.fm.height()
+
+
 def mix(a: QColor, b: QColor, amount_b: float) -> QColor:
     """``a`` blended towards ``b`` by ``amount_b`` (0..1)."""
     keep = 1.0 - amount_b
@@ -44,12 +64,19 @@ class ScheduleDelegate(QStyledItemDelegate):
     def __init__(self, parent: QAbstractItemView | None = None) -> None:
         super().__init__(parent)
         self.selected_id: int | None = None
+        self._fonts: dict[str, Fonts] = {}
+
+    def fonts(self, base: QFont) -> Fonts:
+        key = base.key()
+        found = self._fonts.get(key)
+        if found is None:
+            found = self._fonts[key] = Fonts(base)
+        return found
 
     # -- geometry shared by paint() and helpEvent() -------------------------------
 
     def layout(self, cell: Cell, rect: QRect, font: QFont) -> list[BlockGeometry]:
-        bold = QFont(font)
-        bold.setBold(True)
+        fonts = self.fonts(font)
         out = []
         lane_w = rect.width() / max(cell.blocks[0].lanes if cell.blocks else 1, 1)
         for block in cell.blocks:
@@ -58,20 +85,21 @@ class ScheduleDelegate(QStyledItemDelegate):
             y = rect.y() + round(block.top * rect.height())
             h = max(round(block.height * rect.height()), 8)
             geo = BlockGeometry(block, QRect(x + 1, y + 1, max(w - 3, 4), h - 3))
-            self._place_marks(geo, font, bold)
+            self._place_marks(geo, fonts)
             out.append(geo)
         return out
 
-    def _lines(self, geo: BlockGeometry, font: QFont) -> int:
-        return max((geo.rect.height() - 2) // QFontMetrics(font).height(), 1)
+    @staticmethod
+    def _lines(geo: BlockGeometry, fonts: Fonts) -> int:
+        return max((geo.rect.height() - 2) // fonts.line_h, 1)
 
-    def _place_marks(self, geo: BlockGeometry, font: QFont, bold: QFont) -> None:
-        fm, fmb = QFontMetrics(font), QFontMetrics(bold)
+    def _place_marks(self, geo: BlockGeometry, fonts: Fonts) -> None:
+        fm, fmb = fonts.fm, fonts.fmb
         block, r = geo.block, geo.rect
         left = r.x() + BAR_PX + PAD
         right = r.right() - PAD
-        line_h = fm.height()
-        lines = self._lines(geo, font)
+        line_h = fonts.line_h
+        lines = self._lines(geo, fonts)
         name_line = 1 if lines >= 3 else 0
         y_name = r.y() + 1 + name_line * line_h
         icon_y = y_name + (max(fmb.height(), line_h) - ICON_PX) // 2
@@ -144,41 +172,42 @@ class ScheduleDelegate(QStyledItemDelegate):
     def _paint_text(self, painter: QPainter, option: QStyleOptionViewItem,
                     geo: BlockGeometry, colour: QColor) -> None:
         block, r = geo.block, geo.rect
-        font = QFont(option.font)
-        font.setStrikeOut(block.status == schedule.CANCELLED)
-        bold = QFont(font)
-        bold.setBold(True)
-        fm = QFontMetrics(font)
-        line_h = fm.height()
+        fonts = self.fonts(option.font)
+        struck = block.status == schedule.CANCELLED
+        font = fonts.struck if struck else fonts.normal
+        bold = fonts.struck_bold if struck else fonts.bold
+        line_h = fonts.line_h
         left = r.x() + BAR_PX + PAD
-        lines = self._lines(geo, option.font)
+        lines = self._lines(geo, fonts)
         first_icon = geo.icons[0][0].x() if geo.icons else r.right() - PAD
         marks = [m.x() for m in (geo.check, geo.badge) if m is not None]
         top_right = min([r.right() - PAD, *marks])
         painter.setPen(colour)
         y = r.y() + 1
         if lines >= 3:
-            self._text(painter, font, QRect(left, y, top_right - left, line_h), block.time_text)
+            self._text(painter, fonts, font, QRect(left, y, top_right - left, line_h),
+                       block.time_text)
             y += line_h
         prefix = f"{block.starts_at:%H:%M} " if lines == 1 else ""
         name_right = min(first_icon - 2, top_right if lines < 3 else r.right() - PAD)
-        self._text(painter, bold, QRect(left, y, name_right - left, line_h + 1),
+        self._text(painter, fonts, bold, QRect(left, y, name_right - left, line_h + 1),
                    prefix + block.patient_name)
         y += line_h + 1
         second = block.service_name if lines >= 3 else f"{block.time_text} · {block.service_name}"
         if lines >= 2:
-            self._text(painter, font, QRect(left, y, r.right() - PAD - left, line_h), second)
+            self._text(painter, fonts, font, QRect(left, y, r.right() - PAD - left, line_h),
+                       second)
             y += line_h
         if lines >= 5 and block.note:
-            font.setItalic(True)
-            self._text(painter, font, QRect(left, y, r.right() - PAD - left, line_h), block.note)
+            self._text(painter, fonts, fonts.italic,
+                       QRect(left, y, r.right() - PAD - left, line_h), block.note)
 
     @staticmethod
-    def _text(painter: QPainter, font: QFont, rect: QRect, text: str) -> None:
+    def _text(painter: QPainter, fonts: Fonts, font: QFont, rect: QRect, text: str) -> None:
         if rect.width() <= 4:
             return
         painter.setFont(font)
-        shown = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        shown = fonts.metrics[id(font)].elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                          shown)
 

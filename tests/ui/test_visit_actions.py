@@ -59,6 +59,14 @@ def block_point(window: MainWindow, appointment_id: int) -> QPoint:
     return rect.center()
 
 
+def drag_event(cls: Any, target: QPoint, *args: Any) -> Any:
+    """PySide6 6.12 takes a QPointF (its QPoint form is deprecated); 6.11 only a QPoint."""
+    try:
+        return cls(QPointF(target), *args)
+    except TypeError:
+        return cls(target, *args)
+
+
 def drag_and_drop(window: MainWindow, appointment_id: int, grab_rows: int,
                   target: QPoint) -> bool:
     """Send enter, move and drop of a dragged visit to the grid; True if dropped."""
@@ -67,13 +75,13 @@ def drag_and_drop(window: MainWindow, appointment_id: int, grab_rows: int,
     mime.setData(MIME, f"{appointment_id}:{grab_rows}".encode())
     move, left, none = (Qt.DropAction.MoveAction, Qt.MouseButton.LeftButton,
                         Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(QPointF(target), move, mime, left, none)
+    enter = drag_event(QDragEnterEvent, target, move, mime, left, none)
     QApplication.sendEvent(viewport, enter)
     assert enter.isAccepted()
-    hover = QDragMoveEvent(QPointF(target), move, mime, left, none)
+    hover = drag_event(QDragMoveEvent, target, move, mime, left, none)
     QApplication.sendEvent(viewport, hover)
     assert hover.isAccepted()
-    drop = QDropEvent(QPointF(target), move, mime, left, none)
+    drop = drag_event(QDropEvent, target, move, mime, left, none)
     QApplication.sendEvent(viewport, drop)
     return drop.isAccepted()
 
