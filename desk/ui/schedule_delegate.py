@@ -30,6 +30,7 @@ class BlockGeometry:
     icons: list[tuple[QRect, Icon]] = field(default_factory=list)
     check: QRect | None = None
     badge: QRect | None = None
+    icons_below: bool = False     # icons on their own line rather than after the name
 
 
 class Fonts:
@@ -114,6 +115,12 @@ class ScheduleDelegate(QStyledItemDelegate):
         name_w = fmb.horizontalAdvance(prefix + block.patient_name)
         icons_w = len(block.icons) * (ICON_PX + 2)
         x = min(left + name_w + 4, max(right - icons_w, left))
+        if lines >= 4 and left + name_w + 4 + icons_w > right:
+            # A tall block whose name would be cut by its icons: keep the whole name
+            # and put the icons on their own line under the service.
+            geo.icons_below = True
+            icon_y = r.y() + 1 + 3 * line_h + 1
+            x = left
         for item in block.icons:
             geo.icons.append((QRect(x, icon_y, ICON_PX, ICON_PX), item))
             x += ICON_PX + 2
@@ -179,7 +186,8 @@ class ScheduleDelegate(QStyledItemDelegate):
         line_h = fonts.line_h
         left = r.x() + BAR_PX + PAD
         lines = self._lines(geo, fonts)
-        first_icon = geo.icons[0][0].x() if geo.icons else r.right() - PAD
+        first_icon = geo.icons[0][0].x() if geo.icons and not geo.icons_below \
+            else r.right() - PAD
         marks = [m.x() for m in (geo.check, geo.badge) if m is not None]
         top_right = min([r.right() - PAD, *marks])
         painter.setPen(colour)
