@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -9,9 +10,9 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import platformdirs
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, InterfaceError, PostgresqlDatabase, SqliteDatabase
 
-from desk.core.errors import BadInput
+from desk.core.errors import BadInput, DatabaseFault
 from desk.data.faults import translate
 from desk.data.models import database_proxy
 
@@ -128,3 +129,21 @@ def postgres_params(url: str) -> tuple[str, dict[str, Any]]:
 
 def is_postgres(db: Database) -> bool:
     return isinstance(db, PostgresqlDatabase)
+
+
+def recover_connection(db: Database, exc: BaseException) -> BaseException:
+    """What to report after a call on this thread failed with ``exc``.
+
+    When the connection itself is gone (the server restarted, the network
+    dropped), this thread's connection is closed so the next query opens a new
+    one, and a ``DatabaseFault`` says what happened; other known faults are
+    translated; anything else is returned unchanged (a bug).
+    """
+    fault = translate(exc)
+    gone = isinstance(exc, InterfaceError) or (fault is not None and fault.kind == "unreachable")
+    if gone:
+        with contextlib.suppress(Exception):  # closing a dead connection may fail too
+            db.close()
+        return fault or DatabaseFault(
+            "unreachable", "Lost the connection to the database; the next try reconnects.")
+    return fault or exc

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from desk.core.errors import DeskError
 from desk.data.changes import ChangeWatcher
-from desk.data.database import default_url, describe, open_database
+from desk.data.database import default_url, describe, open_database, recover_connection
 from desk.data.migrations import migrate
 from desk.services.context import Ctx
 from desk.ui.icons import icon
@@ -62,13 +62,13 @@ def launch(db_url: str | None, staff: str | None, day: dt.date | None, *, week: 
     db = open_database(url)
     migrate(db)
     ctx = Ctx(db, staff=staff or staff_name())
-    tasks = Tasks()
+    tasks = Tasks(recover=lambda exc: recover_connection(db, exc))
     window = MainWindow(ctx, tasks, day, where=describe(url))
     if week:
         window.set_week(True)
     live = LiveRefresh(lambda: ChangeWatcher.open(url))
     live.changed.connect(window.schedule_reload)
-    live.trouble.connect(lambda text: window.live_label.setText(text or "Live"))
+    live.trouble.connect(window.set_live_trouble)
     try:
         if screenshot:
             window.resize(*size)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -36,7 +35,7 @@ from desk.services.appointments import BookResult
 from desk.services.context import Ctx
 from desk.services.lookups import BookingChoices
 from desk.ui.tasks import Tasks
-from desk.ui.widgets import error_text, set_error
+from desk.ui.widgets import BusyDialog, alive, error_text, set_error
 
 SEARCH_DELAY_MS = 150
 
@@ -82,10 +81,18 @@ class PatientSearch(QWidget):
             self._shown = ""
             return
         self.tasks.run(lambda: patients.find_patients(query, limit=20),
-                       lambda found: self._show(query, found), lambda exc: self._show(query, []))
+                       lambda found: self._show(query, found),
+                       lambda exc: self._search_failed(query, exc))
+
+    def _search_failed(self, query: str, exc: BaseException) -> None:
+        if alive(self) and query == self.edit.text().strip():
+            self.results.clear()
+            item = QListWidgetItem(error_text(exc))
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(item)
 
     def _show(self, query: str, found: list[patients.PatientInfo]) -> None:
-        if query != self.edit.text().strip():
+        if not alive(self) or query != self.edit.text().strip():
             return  # the receptionist kept typing; a newer search is on its way
         self.results.blockSignals(True)
         self.results.clear()
@@ -137,7 +144,7 @@ class PatientSearch(QWidget):
         self.edit.setText(info.name)
 
 
-class BookingDialog(QDialog):
+class BookingDialog(BusyDialog):
     def __init__(self, ctx: Ctx, tasks: Tasks, choices: BookingChoices, starts_at: dt.datetime,
                  practitioner_id: int | None, currency: str,
                  parent: QWidget | None = None) -> None:
@@ -227,18 +234,21 @@ class BookingDialog(QDialog):
         minutes, note, override = self.minutes.value(), self.note.text(), \
             self.override.isChecked()
         key = self._key
-        self.book_button.setEnabled(False)
-        set_error(self.message, "")
+        if self.busy:
+            return
+        self.set_busy(True)
+        set_error(self.message, "Booking…")
         self.tasks.run(lambda: appointments.book(self.ctx, *args, duration_min=minutes,
                                                  note=note, override=override, idem_key=key),
                        self._booked, self._failed)
 
     def _booked(self, result: BookResult) -> None:
+        self.set_busy(False)
         self.result_ = result
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self.book_button.setEnabled(True)
+        self.set_busy(False)
         if isinstance(exc, DeskError) and "manager may override" in exc.message:
             self.override.show()
         set_error(self.message, error_text(exc))

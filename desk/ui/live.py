@@ -7,6 +7,8 @@ data_version`` moves when another connection commits. Either way the window hear
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -14,6 +16,8 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from desk.core.errors import DatabaseFault
+
+log = logging.getLogger(__name__)
 
 WAIT_S = 0.5
 RETRY_S = 3.0
@@ -59,13 +63,17 @@ class LiveRefresh(QObject):
                         self.changed.emit()  # we may have missed changes meanwhile
                 if watcher.wait(WAIT_S):
                     self.changed.emit()
-            except DatabaseFault as exc:
+            except Exception as exc:  # never die silently: say so, then retry
+                if not isinstance(exc, DatabaseFault):
+                    log.exception("live refresh failed")
                 if watcher is not None:
-                    watcher.close()
+                    with contextlib.suppress(Exception):
+                        watcher.close()
                     watcher = None
                 if not troubled:
                     troubled = True
-                    self.trouble.emit(f"Live updates paused: {exc.message}")
+                    why = exc.message if isinstance(exc, DatabaseFault) else str(exc)
+                    self.trouble.emit(f"Live updates paused: {why}")
                 self._stop.wait(RETRY_S)
         if watcher is not None:
             watcher.close()

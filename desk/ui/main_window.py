@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._again = False
         self._pending_select: int | None = None
         self._status_for: int | None = None
+        self.live_trouble = ""
         self._last: LoadResult | None = None
         self.view = ScheduleView(self)
         self.actions_ = VisitActions(self)
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self.act_cancelled.setChecked(True)
         self.search = PatientSearchBox(self.tasks, self)
         self.search.chosen.connect(self.actions_.find_next_visit)
+        self.search.failed.connect(self.status.setText)
         self.act_find = self._action("Find patient…", self.search.start, "Ctrl+F")
         for item in (self.act_today, self.act_prev, self.date_edit, self.act_next, None,
                      self.act_day, self.act_week, self.practitioner, None, self.act_cancelled,
@@ -289,7 +291,18 @@ class MainWindow(QMainWindow):
         if self._pending_select is not None and self._pending_select in grid.blocks:
             self.view.select(self._pending_select, scroll=True)
             self._pending_select = None
-        self.live_label.setText(f"Updated {self.ctx.local_now():%H:%M:%S}")
+        self._live_text()
+
+    def set_live_trouble(self, text: str) -> None:
+        """Live refresh paused (``text`` says why) or back (``""``)."""
+        self.live_trouble = text
+        self._live_text()
+
+    def _live_text(self) -> None:
+        updated = f"Updated {self.ctx.local_now():%H:%M:%S}"
+        self.live_label.setText(f"{self.live_trouble} · {updated}" if self.live_trouble
+                                else updated)
+        self.live_label.setStyleSheet("color: #b3261e;" if self.live_trouble else "")
 
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False

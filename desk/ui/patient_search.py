@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
 
 from desk.services import patients
 from desk.ui.tasks import Tasks
+from desk.ui.widgets import error_text
 
 SEARCH_DELAY_MS = 150
 LIMIT = 15
@@ -14,6 +15,7 @@ LIMIT = 15
 
 class PatientSearchBox(QLineEdit):
     chosen = Signal(object)     # PatientInfo
+    failed = Signal(str)        # a search could not run (the database is unreachable)
 
     def __init__(self, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,7 +62,11 @@ class PatientSearchBox(QLineEdit):
             self._hide_popup()
             return
         self.tasks.run(lambda: patients.find_patients(query, limit=LIMIT),
-                       lambda found: self._show(query, found), lambda _exc: None)
+                       lambda found: self._show(query, found), self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._pick_first = False
+        self.failed.emit(error_text(exc))
 
     def _show(self, query: str, found: list[patients.PatientInfo]) -> None:
         if query != self.text().strip():

@@ -11,7 +11,7 @@ from desk.core.money import format_money
 from desk.services import patients, queries
 from desk.services.results import Balance
 from desk.ui.tasks import Tasks
-from desk.ui.widgets import error_text
+from desk.ui.widgets import alive, error_text
 
 RECENT = 15
 
@@ -82,5 +82,13 @@ class PatientSummaryDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(560, 520)
         tasks.run(lambda: load_summary(patient_id),
-                  lambda s: self.browser.setHtml(summary_html(s, currency)),
-                  lambda exc: self.browser.setText(error_text(exc)))
+                  lambda s: self._show(summary_html(s, currency), html=True),
+                  lambda exc: self._show(error_text(exc), html=False))
+
+    def _show(self, text: str, *, html: bool) -> None:
+        if not alive(self.browser):  # closed before the worker answered
+            return
+        if html:
+            self.browser.setHtml(text)
+        else:
+            self.browser.setText(text)

@@ -27,8 +27,12 @@ class Tasks(QObject):
     _finished = Signal(object, object, object, object)  # on_done, on_error, result, error
     idle_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, *, on_error: Failed | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, on_error: Failed | None = None,
+                 recover: Callable[[BaseException], BaseException] | None = None) -> None:
+        """``recover(exc)`` runs on the worker after a failure (e.g. to drop a dead
+        connection) and returns the error to report."""
         super().__init__(parent)
+        self._recover = recover
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-db")
         self._pending = 0
         self._closed = False
@@ -56,7 +60,13 @@ class Tasks(QObject):
         try:
             result = fn()
         except BaseException as exc:  # delivered to the GUI thread, never lost
-            self._finished.emit(on_done, on_error, None, exc)
+            error = exc
+            if self._recover is not None:
+                try:
+                    error = self._recover(exc)
+                except Exception:  # recovering must never hide the original error
+                    log.exception("recovering after a failed task failed too")
+            self._finished.emit(on_done, on_error, None, error)
         else:
             self._finished.emit(on_done, on_error, result, None)
 

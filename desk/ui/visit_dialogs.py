@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -29,10 +28,10 @@ from desk.services.context import Ctx
 from desk.services.results import Tender
 from desk.ui.cells import CREDIT, OWES, TICKET, Block
 from desk.ui.tasks import Tasks
-from desk.ui.widgets import error_text, set_error
+from desk.ui.widgets import BusyDialog, error_text, set_error
 
 
-class _ServiceDialog(QDialog):
+class _ServiceDialog(BusyDialog):
     """A dialog whose OK button runs one service call on the worker."""
 
     def __init__(self, ctx: Ctx, tasks: Tasks, title: str, ok_text: str,
@@ -66,18 +65,19 @@ class _ServiceDialog(QDialog):
         except DeskError as exc:
             set_error(self.message, error_text(exc))
             return
-        if work is None:
+        if work is None or self.busy:
             return
-        self.ok.setEnabled(False)
-        set_error(self.message, "")
+        self.set_busy(True)
+        set_error(self.message, "Saving…")
         self.tasks.run(work, self._done, self._failed)
 
     def _done(self, outcome: Any) -> None:
+        self.set_busy(False)
         self.outcome = outcome
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        self.ok.setEnabled(True)
+        self.set_busy(False)
         set_error(self.message, error_text(exc))
 
 

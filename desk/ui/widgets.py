@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QLabel
+import shiboken6
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QWidget
 
 from desk.core.errors import DatabaseFault, DeskError
 
@@ -24,3 +26,34 @@ def error_text(exc: BaseException) -> str:
 def set_error(label: QLabel, text: str) -> None:
     label.setStyleSheet("color: #b3261e;" if text else "")
     label.setText(text)
+
+
+def alive(widget: QWidget) -> bool:
+    """False once Qt has deleted the widget (a callback arriving late must not touch it)."""
+    return shiboken6.isValid(widget)
+
+
+class BusyDialog(QDialog):
+    """A dialog that cannot be closed while its write is on its way: the outcome
+    (written or refused) always comes back to it, and a second try never starts."""
+
+    buttons: QDialogButtonBox
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.busy = False
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        for button in self.buttons.buttons():
+            button.setEnabled(not busy)
+
+    def reject(self) -> None:
+        if not self.busy:
+            super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy:
+            event.ignore()
+        else:
+            super().closeEvent(event)
