@@ -50,6 +50,8 @@ class Block:
     checkin_txn_id: int | None
     receipt_no: int | None
     covered_by: str | None   # booked visits: "hold", "token", "credit" or None
+    credit_cents: int        # the patient's signed credit (negative: owed)
+    credit_held_cents: int   # credit held for bookings
     lane: int
     lanes: int
     top: float               # fraction of the cell's height where the block starts
@@ -245,8 +247,9 @@ def _block(appt: DayAppointment, wallet: Wallet | None, options: GridOptions, la
                  appt.service_name, appt.colour, appt.price_cents,
                  appt.token_kind, appt.status, appt.starts_at, appt.ends_at,
                  time_text, icons, BADGES.get(appt.status, ""), appt.note,
-                 appt.checkin_txn_id, appt.receipt_no, appt.covered_by, lane, lanes, top,
-                 height)
+                 appt.checkin_txn_id, appt.receipt_no, appt.covered_by,
+                 wallet.credit_cents if wallet else 0,
+                 wallet.credit_held_cents if wallet else 0, lane, lanes, top, height)
 
 
 def wallet_icons(wallet: Wallet | None, currency: str) -> tuple[Icon, ...]:

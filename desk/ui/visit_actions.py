@@ -153,7 +153,7 @@ class VisitActions(QObject):
                       "nothing to check in.")
             return
         dialog = CheckInDialog(self.ctx, self.window.tasks, block, self.window.currency,
-                               self.window)
+                               self.window.settings, self.window)
         self._show(dialog, lambda outcome: self._done(
             f"Checked in {block.patient_name}; receipt {outcome.txn.receipt_no}."))
 

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from desk.core import schedule
-from desk.core.checkin import CREDIT_ALL, CREDIT_NONE
+from desk.core.checkin import CREDIT_ALL, CREDIT_NONE, CheckinInput, CheckinPlan, plan
 from desk.core.errors import DeskError
 from desk.core.money import format_amount, format_money, parse_amount
+from desk.core.settings import as_bool
 from desk.services import cancellation, checkin, reversal
 from desk.services.context import Ctx
 from desk.services.results import Tender
@@ -94,10 +95,11 @@ def _html(text: str) -> str:
 
 
 class CheckInDialog(_ServiceDialog):
-    """Check a visit in with a token and/or credit and one payment for the rest."""
+    """Check a visit in with a token and/or credit and one payment for the rest; the
+    money line says before saving what is due, paid, left owed or added to credit."""
 
     def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, currency: str,
-                 parent: QWidget | None = None) -> None:
+                 settings: dict[str, str], parent: QWidget | None = None) -> None:
         super().__init__(ctx, tasks, "Check in", "Check in", parent)
         self.block, self.currency = block, currency
         self.form.addRow(_heading(block, currency))
@@ -106,11 +108,14 @@ class CheckInDialog(_ServiceDialog):
         self.form.addRow("Balance", QLabel(wallet or "no tokens, no credit"))
         has_token = block.covered_by in ("token", "hold")  # a token of this visit's kind
         self.use_token = QCheckBox(f"Use one {block.token_kind} token", self)
-        self.use_token.setChecked(has_token)
+        self.use_token.setChecked(has_token and as_bool(settings.get("auto_apply_tokens",
+                                                                      "true")))
         self.use_token.setEnabled(has_token)
+        self.free_credit = max(block.credit_cents - block.credit_held_cents, 0)
         self.use_credit = QCheckBox("Use credit for what is due", self)
-        self.use_credit.setChecked(CREDIT in kinds)
-        self.use_credit.setEnabled(CREDIT in kinds)
+        self.use_credit.setChecked(self.free_credit > 0 and as_bool(
+            settings.get("auto_apply_credit", "true")))
+        self.use_credit.setEnabled(self.free_credit > 0)
         self.method = QComboBox(self)
         self.method.setAccessibleName("Payment method")
         for label, method in (("Nothing now (leave owed)", ""), ("Cash", "cash"),
@@ -119,25 +124,64 @@ class CheckInDialog(_ServiceDialog):
         self.amount = QLineEdit(self)
         self.amount.setPlaceholderText("0.00")
         self.amount.setAccessibleName("Amount paid")
+        self.summary = QLabel(self)
+        self.summary.setAccessibleName("What this check-in does")
+        self.summary.setWordWrap(True)
         self.form.addRow(self.use_token)
         self.form.addRow(self.use_credit)
         self.form.addRow("Payment", self.method)
         self.form.addRow("Amount", self.amount)
-        self.use_token.toggled.connect(self._suggest)
-        self.use_credit.toggled.connect(self._suggest)
+        self.form.addRow(self.summary)
+        self._suggested = ""
+        for box in (self.use_token, self.use_credit):
+            box.toggled.connect(self._suggest)
         self.method.currentIndexChanged.connect(self._suggest)
+        self.amount.textEdited.connect(self._explain)
         self._suggest()
 
+    def _plan(self, paid_cents: int) -> CheckinPlan:
+        return plan(CheckinInput(
+            treatment_cents=self.block.price_cents, item_cents=[], package_cents=0,
+            use_token=self.use_token.isChecked(), credit_before_cents=self.block.credit_cents,
+            credit_available_cents=self.free_credit,
+            use_credit=CREDIT_ALL if self.use_credit.isChecked() else CREDIT_NONE,
+            tender_cents=[paid_cents] if paid_cents else []))
+
     def _suggest(self) -> None:
-        """Prefill the amount with the treatment price when no token pays for it."""
+        """Prefill what remains to pay, unless the receptionist typed their own amount."""
         paying = bool(self.method.currentData())
         self.amount.setEnabled(paying)
         if not paying:
             self.amount.clear()
-        elif not self.amount.text():
-            due = 0 if self.use_token.isChecked() else self.block.price_cents
-            if not self.use_credit.isChecked() and due:
-                self.amount.setText(format_amount(due))
+        elif self.amount.text() in ("", self._suggested):
+            left = self._plan(0).owed_cents
+            self._suggested = format_amount(left) if left else ""
+            self.amount.setText(self._suggested)
+        self._explain()
+
+    def _explain(self) -> None:
+        try:
+            paid = parse_amount(self.amount.text(), "Amount") if self.amount.text().strip() \
+                else 0
+            money = self._plan(paid)
+        except DeskError as exc:
+            set_error(self.summary, error_text(exc))
+            return
+        cur = self.currency
+        parts = [f"Due {format_money(money.due_cents, cur)}"]
+        if money.token_used:
+            parts.append(f"one {self.block.token_kind} token")
+        if money.credit_applied_cents:
+            parts.append(f"credit applied {format_money(money.credit_applied_cents, cur)}")
+        if money.paid_cents:
+            parts.append(f"paid {format_money(money.paid_cents, cur)}")
+        if money.owed_cents:
+            parts.append(f"leaves {format_money(money.owed_cents, cur)} owed")
+        if money.credit_added_cents:
+            parts.append(f"adds {format_money(money.credit_added_cents, cur)} credit")
+        set_error(self.summary, "")
+        self.summary.setText(" · ".join(parts) + f". Credit after: "
+                             f"{format_money(money.credit_after_cents, cur)}.")
 
     def call(self) -> Callable[[], Any] | None:
         method = str(self.method.currentData())

@@ -305,7 +305,15 @@ def test_check_in_from_the_menu_uses_bobs_credit_and_a_card_for_the_rest(
     assert not dialog.use_token.isChecked() and not dialog.use_token.isEnabled()
     assert dialog.use_credit.isChecked()
     dialog.method.setCurrentIndex(dialog.method.findData("card"))
-    assert dialog.amount.text() == ""        # credit comes first: no price to prefill
+    # credit comes first; the card is offered what remains, and the dialog says so
+    assert dialog.amount.text() == "107.50"
+    assert dialog.summary.text() == ("Due $120.00 · credit applied $12.50 · paid $107.50. "
+                                     "Credit after: $0.00.")
+    dialog.amount.clear()
+    qtbot.keyClicks(dialog.amount, "110.00")
+    assert dialog.summary.text() == ("Due $120.00 · credit applied $10.00 · paid $110.00. "
+                                     "Credit after: $2.50.")
+    dialog.amount.clear()
     qtbot.keyClicks(dialog.amount, "107.50")
     press_ok(qtbot, window, dialog)
 
@@ -314,6 +322,26 @@ def test_check_in_from_the_menu_uses_bobs_credit_and_a_card_for_the_rest(
     assert Txn.get_by_id(row.checkin_txn_id).receipt_no == 2
     assert wallet(clinic.bob) == (0, {})
     assert "receipt 2" in window.status.text()
+
+
+def test_the_suggested_amount_follows_the_token_choice(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """Unticking the token offers the price; ticking it again takes the price back, so
+    a token and a full payment are never taken together by accident."""
+    window = make_window()
+    dialog = open_dialog(qtbot, window, clinic.visits["zoe"], "Check in…", CheckInDialog)
+    assert dialog.use_token.isChecked()
+    dialog.method.setCurrentIndex(dialog.method.findData("cash"))
+    assert dialog.amount.text() == ""
+    dialog.use_token.setChecked(False)
+    assert dialog.amount.text() == "95.00"
+    assert dialog.summary.text() == "Due $95.00 · paid $95.00. Credit after: $0.00."
+    dialog.use_token.setChecked(True)
+    assert dialog.amount.text() == ""
+    assert dialog.summary.text() == "Due $0.00 · one Acupuncture token. Credit after: $0.00."
+    qtbot.keyClicks(dialog.amount, "abc")
+    assert "Amount" in dialog.summary.text()
+    dialog.reject()
 
 
 def test_the_check_in_message_stays_in_the_status_bar(
