@@ -180,12 +180,21 @@ def _booked(appt: Appointment, *, replayed: bool) -> BookResult:
 
 
 def move(ctx: Ctx, appointment_id: int, starts_at: dt.datetime,
-         practitioner: str | int | None = None) -> BookResult:
-    """Move a booked visit to another time (and practitioner); refused on an overlap."""
+         practitioner: str | int | None = None, *,
+         seen: tuple[dt.datetime, int] | None = None) -> BookResult:
+    """Move a booked visit to another time (and practitioner); refused on an overlap.
+
+    ``seen`` is the (start, practitioner id) the caller's screen showed: when another
+    desk moved the visit meanwhile, the move is refused rather than overwriting it.
+    """
 
     def work() -> BookResult:
         lock_row(ctx.db, Appointment, appointment_id)
         appt = get_appointment(appointment_id)
+        if seen is not None and (appt.starts_at, int(appt.practitioner_id)) != seen:
+            raise Refused(f"appointment {appointment_id} was changed on another workstation "
+                          f"(it is now {appt.starts_at:%a %d %b %H:%M}); look again and "
+                          "move it from there")
         if appt.status != schedule.BOOKED:
             raise Refused(f"appointment {appointment_id} is "
                           f"{schedule.LABELS[appt.status]}; only booked visits can move")

@@ -40,17 +40,20 @@ def booking_choices() -> BookingChoices:
     return BookingChoices(services, practitioners)
 
 
-def next_appointment(patient_id: int, after: dt.datetime) -> tuple[int, dt.datetime] | None:
-    """The patient's first booked or checked-in visit starting at or after ``after``,
-    else their latest one before it; None when they have no visits."""
+def next_appointment(patient_id: int, after: dt.datetime
+                     ) -> tuple[int, dt.datetime, int] | None:
+    """(id, start, practitioner id) of the patient's first booked or checked-in visit
+    starting at or after ``after``, else of their latest one before it; None when
+    they have no visits."""
     live = (Appointment.patient == patient_id) & Appointment.status.in_(
         (schedule.BOOKED, schedule.CHECKED_IN, schedule.COMPLETED))
     for cond, order in ((Appointment.starts_at >= after, Appointment.starts_at.asc()),
                         (Appointment.starts_at < after, Appointment.starts_at.desc())):
-        found = list(rows(Appointment.select(Appointment.id, Appointment.starts_at)
+        found = list(rows(Appointment.select(Appointment.id, Appointment.starts_at,
+                                             Appointment.practitioner)
                           .where(live & cond).order_by(order, Appointment.id).limit(1)))
         if found:
-            return int(found[0][0]), as_datetime(found[0][1])
+            return int(found[0][0]), as_datetime(found[0][1]), int(found[0][2])
     return None
 
 

@@ -204,8 +204,16 @@ class MainWindow(QMainWindow):
     def first_day(self) -> dt.date:
         return self.day - dt.timedelta(days=self.day.weekday()) if self.week else self.day
 
-    def go_to(self, day: dt.date, select: int | None = None) -> None:
+    def go_to(self, day: dt.date, select: int | None = None,
+              practitioner_id: int | None = None) -> None:
+        """Show ``day`` (its week in the week view, for ``practitioner_id`` if given)
+        and select the visit ``select`` once it is loaded."""
         self._pending_select = select
+        if self.week and practitioner_id is not None:
+            index = self.practitioner.findData(practitioner_id)
+            if index >= 0 and index != self.practitioner.currentIndex():
+                self.practitioner.setCurrentIndex(index)
+                self.view.select(None)
         if day != self.day:
             self.day = day
             self.view.select(None)
@@ -290,7 +298,7 @@ class MainWindow(QMainWindow):
         self._header(grid, view)
         if self._pending_select is not None and self._pending_select in grid.blocks:
             self.view.select(self._pending_select, scroll=True)
-            self._pending_select = None
+        self._pending_select = None  # meant for this load only
         self._live_text()
 
     def set_live_trouble(self, text: str) -> None:

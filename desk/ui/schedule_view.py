@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -135,7 +135,9 @@ class ScheduleView(QTableView):
             if cell is not None:
                 self.scrollTo(self.schedule.index(cell.row, cell.column),
                               QAbstractItemView.ScrollHint.PositionAtCenter)
-        if block is not None:
+        if block is not None and scroll:
+            # The keyboard's current cell (screen readers follow it); a mouse press
+            # must not set it: that would scroll a tall block under the pointer.
             cell = self.grid.cell_of(block.appointment_id)
             if cell is not None:
                 self.setCurrentIndex(self.schedule.index(cell.row, cell.column))
@@ -174,9 +176,9 @@ class ScheduleView(QTableView):
         block = self.block_at(pos)
         if event.button() == Qt.MouseButton.LeftButton:
             grab_rows = 0
-            rect = None if block is None else self.block_rect(block.appointment_id)
-            if rect is not None:
-                grab_rows = max(int((pos.y() - rect.y()) / max(self.rowHeight(0), 1)), 0)
+            if block is not None:  # slot rows between the visit's start and the pointer
+                grab_rows = max(self.rowAt(pos.y()) - int(self.grid.row_of(block.starts_at)),
+                                0)
             self._press = (pos, block, grab_rows)
         if block is not None:
             self.select(block.appointment_id)
@@ -255,12 +257,15 @@ class ScheduleView(QTableView):
         if block is None or row < 0 or column < 0:
             return None
         row = max(row - grab_rows, 0)
-        starts = self.grid.slot_time(row, column)
-        span = max(round((block.ends_at - block.starts_at).total_seconds() / 60
-                         / self.grid.slot_minutes), 1)
-        top = self.rowViewportPosition(row)
+        # Keep the minutes past the slot start: a 13:10 visit moved one slot down
+        # starts at 13:25, and dropped back in place it stays at 13:10.
+        past_slot = block.starts_at.minute % self.grid.slot_minutes
+        starts = self.grid.slot_time(row, column) + dt.timedelta(minutes=past_slot)
+        slots = (block.ends_at - block.starts_at).total_seconds() / 60 / self.grid.slot_minutes
+        row_h = self.rowHeight(row)
+        top = self.rowViewportPosition(row) + round(past_slot / self.grid.slot_minutes * row_h)
         ghost = QRect(self.columnViewportPosition(column) + 2, top,
-                      self.columnWidth(column) - 4, span * self.rowHeight(row) - 1)
+                      self.columnWidth(column) - 4, max(round(slots * row_h) - 1, 4))
         return appointment_id, starts, self.grid.columns[column].practitioner_id, ghost
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -294,7 +299,9 @@ class ScheduleView(QTableView):
         block = self.grid.blocks[appointment_id]
         if starts == block.starts_at and practitioner_id in (None, block.practitioner_id):
             return
-        self.move_requested.emit(appointment_id, starts, practitioner_id)
+        # Asked once the drag is over: a modal question inside the drop misbehaves.
+        QTimer.singleShot(0, lambda: self.move_requested.emit(appointment_id, starts,
+                                                              practitioner_id))
 
     # -- keyboard ---------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from desk.services.appointments import BookResult
 from desk.ui.booking_dialog import BookingDialog
 from desk.ui.cells import Block
 from desk.ui.patient_summary import PatientSummaryDialog
-from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, ReverseDialog
+from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, MoveDialog, ReverseDialog
 from desk.ui.widgets import error_text
 
 if TYPE_CHECKING:
@@ -106,14 +106,16 @@ class VisitActions(QObject):
                      practitioner_id: int | None) -> None:
         dialog = BookingDialog(self.ctx, self.window.tasks, choices, starts_at, practitioner_id,
                                self.window.currency, self.window)
-        self._show(dialog, self._booked)
+        self._show(dialog, lambda result: self._booked(
+            result, dialog.practitioner.currentData()))
 
-    def _booked(self, result: BookResult) -> None:
+    def _booked(self, result: BookResult, practitioner_id: int | None) -> None:
         cover = {"token": "a token is held for it", "credit": "credit is held for it"}.get(
             result.hold or "", "covered" if result.covered else "NOT covered by a token or credit")
         self._say(f"Booked {result.starts_at:%a %d %b %H:%M} (appointment "
                   f"{result.appointment_id}); {cover}.")
-        self.window.go_to(result.starts_at.date(), select=result.appointment_id)
+        self.window.go_to(result.starts_at.date(), select=result.appointment_id,
+                          practitioner_id=practitioner_id)
 
     def move(self, appointment_id: int, starts_at: dt.datetime,
              practitioner_id: int | None) -> None:
@@ -131,15 +133,30 @@ class VisitActions(QObject):
                 + (f" with {who}" if who else "") + "?")
         if not self.confirm(self.window, "Move visit", text):
             return
-        ctx = self.ctx
+        self.move_now(block, starts_at, practitioner_id)
+
+    def move_now(self, block: Block, starts_at: dt.datetime,
+                 practitioner_id: int | None) -> None:
+        """Move without asking (the caller confirmed); refused if another desk moved
+        the visit since the grid showed it."""
+        ctx, appointment_id = self.ctx, block.appointment_id
+        seen = (block.starts_at, block.practitioner_id)
+        target = practitioner_id or block.practitioner_id
 
         def moved(result: BookResult) -> None:
             self._say(f"Moved to {result.starts_at:%a %d %b %H:%M}.")
-            self.window.go_to(result.starts_at.date(), select=appointment_id)
+            self.window.go_to(result.starts_at.date(), select=appointment_id,
+                              practitioner_id=target)
 
         self.window.tasks.run(
-            lambda: appointments.move(ctx, appointment_id, starts_at, practitioner_id),
+            lambda: appointments.move(ctx, appointment_id, starts_at, practitioner_id,
+                                      seen=seen),
             moved, self._failed("Move visit"))
+
+    def move_dialog(self, block: Block) -> None:
+        """Move with the keyboard: pick the day, time and practitioner."""
+        dialog = MoveDialog(block, self._practitioner_names(), self.window)
+        self._show(dialog, lambda target: self.move_now(block, *target))
 
     def _practitioner_names(self) -> dict[int | None, str]:
         combo = self.window.practitioner
@@ -216,13 +233,15 @@ class VisitActions(QObject):
                               lambda found: self._jump(info, found),
                               self._failed("Find patient"))
 
-    def _jump(self, info: patients.PatientInfo, found: tuple[int, dt.datetime] | None) -> None:
+    def _jump(self, info: patients.PatientInfo,
+              found: tuple[int, dt.datetime, int] | None) -> None:
         if found is None:
             self._say(f"{info.name} has no visits. Click an empty slot to book one.")
             return
-        appointment_id, starts_at = found
+        appointment_id, starts_at, practitioner_id = found
         self._say(f"{info.name}: {starts_at:%a %d %b %H:%M}.")
-        self.window.go_to(starts_at.date(), select=appointment_id)
+        self.window.go_to(starts_at.date(), select=appointment_id,
+                          practitioner_id=practitioner_id)
         self.window.view.setFocus()
 
     # -- the context menu -----------------------------------------------------------------
@@ -233,6 +252,7 @@ class VisitActions(QObject):
         started = block.starts_at <= self.ctx.local_now()
         entries: list[tuple[str, Callable[[], None], bool]] = [
             ("Check in…", lambda: self.check_in(block), booked),
+            ("Move…", lambda: self.move_dialog(block), booked),
             ("Cancel…", lambda: self.cancel(block, schedule.CANCELLED), booked),
             ("Late cancel…", lambda: self.cancel(block, schedule.LATE_CANCELLED), booked),
             ("No-show…", lambda: self.cancel(block, schedule.NO_SHOW), booked and started),

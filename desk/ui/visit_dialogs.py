@@ -4,17 +4,22 @@ the message when the service refuses."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
+    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -275,3 +280,57 @@ class ReverseDialog(_ServiceDialog):
             return None
         ctx, key, txn = self.ctx, self.key, self.block.checkin_txn_id
         return lambda: reversal.reverse(ctx, txn, reason, idem_key=key)
+
+
+class MoveDialog(QDialog):
+    """Pick a new day, time and practitioner for a booked visit (the keyboard's drag
+    and drop). ``outcome`` is ``(start, practitioner id)`` once accepted."""
+
+    def __init__(self, block: Block, practitioners: dict[int | None, str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Move visit")
+        self.block = block
+        self.outcome: tuple[dt.datetime, int] | None = None
+        start = block.starts_at
+        self.day = QDateEdit(QDate(start.year, start.month, start.day), self)
+        self.day.setCalendarPopup(True)
+        self.day.setDisplayFormat("ddd d MMM yyyy")
+        self.day.setAccessibleName("Day")
+        self.time = QTimeEdit(QTime(start.hour, start.minute), self)
+        self.time.setDisplayFormat("HH:mm")
+        self.time.setAccessibleName("Start time")
+        self.practitioner = QComboBox(self)
+        self.practitioner.setAccessibleName("Practitioner")
+        for pid, name in practitioners.items():
+            if pid is not None:
+                self.practitioner.addItem(name, pid)
+        self.practitioner.setCurrentIndex(max(self.practitioner.findData(
+            block.practitioner_id), 0))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        ok = buttons.addButton("Move", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setDefault(True)
+        buttons.accepted.connect(self._move)
+        buttons.rejected.connect(self.reject)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(QLabel(f"<b>{_html(block.patient_name)}</b><br>"
+                           f"{_html(block.service_name)} · now {block.starts_at:%a %d %b %H:%M}"))
+        form.addRow("&Day", self.day)
+        form.addRow("&Time", self.time)
+        form.addRow("&Practitioner", self.practitioner)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def _move(self) -> None:
+        day, time = self.day.date(), self.time.time()
+        starts = dt.datetime(day.year(), day.month(), day.day(), time.hour(), time.minute())
+        pid = self.practitioner.currentData()
+        if starts == self.block.starts_at and pid == self.block.practitioner_id:
+            set_error(self.message, "That is where the visit is now.")
+            return
+        self.outcome = (starts, int(pid))
+        self.accept()

@@ -198,3 +198,21 @@ def test_enter_straight_after_typing_jumps_to_the_visit(
     qtbot.waitUntil(lambda: not window.tasks.pending, timeout=5000)
     assert (window.day, window.view.selected_id) == (TUESDAY, clinic.visits["zoe"]), (
         "Enter during the search delay only searched; it did not pick Zoë")
+
+
+@POPUP
+def test_ctrl_f_in_the_week_view_switches_to_the_visits_practitioner(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """Ann's week is shown; Dan's visit is with Ben: the week view turns to Ben's week
+    so the visit found is on screen and selected."""
+    window = active(qtbot, make_window())
+    loads = window.loads
+    window.set_week(True)
+    wait_loaded(qtbot, window, loads)
+    assert window.practitioner.currentData() == clinic.ann
+    qtbot.keyClick(window.view, Qt.Key.Key_F, CTRL)
+    qtbot.keyClicks(window.search, "dan")
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.view.selected_id == clinic.visits["dan"], timeout=5000)
+    assert window.practitioner.currentData() == clinic.ben
+    assert {c.practitioner_id for c in window.view.grid.columns} == {clinic.ben}

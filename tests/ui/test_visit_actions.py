@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtCore import QDeadlineTimer, QMimeData, QPoint, QPointF, Qt, QTime
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
 
 from desk.data.models import Audit, Txn
 from desk.services import queries, settings
-from desk.services.appointments import get_appointment
+from desk.services.appointments import book, get_appointment, move
 from desk.ui.main_window import MainWindow
 from desk.ui.patient_summary import PatientSummaryDialog
 from desk.ui.schedule_view import MIME
-from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, ReverseDialog
+from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, MoveDialog, ReverseDialog
 from tests.ui.conftest import TUESDAY, CheckinRequest, Clinic, at, check_in, wait_loaded
 
 # Popping the context menu up offscreen warns that the platform cannot raise windows
@@ -33,7 +33,7 @@ from tests.ui.conftest import TUESDAY, CheckinRequest, Clinic, at, check_in, wai
 pytestmark = pytest.mark.qt_log_ignore(r"does not support raise\(\)",
                                        "does not support grabbing the keyboard")
 
-MENU = ["Check in…", "Cancel…", "Late cancel…", "No-show…", "Reverse check-in…",
+MENU = ["Check in…", "Move…", "Cancel…", "Late cancel…", "No-show…", "Reverse check-in…",
         "Open patient…", "Print last receipt"]
 
 
@@ -83,6 +83,10 @@ def drag_and_drop(window: MainWindow, appointment_id: int, grab_rows: int,
     assert hover.isAccepted()
     drop = drag_event(QDropEvent, target, move, mime, left, none)
     QApplication.sendEvent(viewport, drop)
+    # The move is requested once the drag is over (a zero timer): let it fire.
+    deadline = QDeadlineTimer(200)
+    while not deadline.hasExpired():
+        QApplication.processEvents()
     return drop.isAccepted()
 
 
@@ -244,6 +248,42 @@ def test_dropping_a_visit_back_where_it_was_asks_nothing(
     assert where(zoe) == (at(TUESDAY, 9), at(TUESDAY, 9, 45), clinic.ann, "booked")
 
 
+def test_a_visit_moved_on_another_desk_meanwhile_is_not_overwritten(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """The grid still shows Zoë at 09:00 when another desk moves her to 12:00: a drop
+    made from the stale grid is refused instead of silently undoing that move."""
+    window = make_window()
+    window.actions_.confirm = lambda *_: True
+    told: list[tuple[str, str]] = []
+    window.actions_.tell = lambda _parent, title, text: told.append((title, text))
+    zoe = clinic.visits["zoe"]
+    move(clinic.ctx, zoe, at(TUESDAY, 12))
+    drag_and_drop(window, zoe, 0, slot_point(window, at(TUESDAY, 14), clinic.ben))
+    qtbot.waitUntil(lambda: bool(told), timeout=5000)
+    assert told[0][0] == "Move visit"
+    assert "was changed on another workstation (it is now Tue 03 Mar 12:00)" in told[0][1]
+    assert where(zoe) == (at(TUESDAY, 12), at(TUESDAY, 12, 45), clinic.ann, "booked")
+
+
+def test_move_from_the_menu_with_the_keyboard(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    window = make_window()
+    zoe = clinic.visits["zoe"]
+    menu = window.actions_.build_menu(window.view.grid.blocks[zoe])
+    next(a for a in menu.actions() if a.text() == "Move…").trigger()
+    dialog = window.actions_.dialog
+    assert isinstance(dialog, MoveDialog)
+    assert dialog.practitioner.currentData() == clinic.ann
+    dialog.time.setTime(QTime(15, 30))
+    dialog.practitioner.setCurrentIndex(dialog.practitioner.findData(clinic.ben))
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: where(zoe)[0] == at(TUESDAY, 15, 30), timeout=5000)
+    assert where(zoe) == (at(TUESDAY, 15, 30), at(TUESDAY, 16, 15), clinic.ben, "booked")
+    qtbot.waitUntil(lambda: window.view.selected_id == zoe
+                    and window.view.grid.blocks[zoe].practitioner_id == clinic.ben,
+                    timeout=5000)
+
+
 # -- the context menu ---------------------------------------------------------------------
 
 def test_menu_offers_what_fits_a_booked_and_a_checked_in_visit(
@@ -253,12 +293,12 @@ def test_menu_offers_what_fits_a_booked_and_a_checked_in_visit(
 
     booked = enabled(window.actions_.build_menu(window.view.grid.blocks[clinic.visits["cat"]]))
     assert list(booked) == MENU
-    assert booked == {"Check in…": True, "Cancel…": True, "Late cancel…": True,
+    assert booked == {"Check in…": True, "Move…": True, "Cancel…": True, "Late cancel…": True,
                       "No-show…": False,      # Tuesday 09:00 has not started yet
                       "Reverse check-in…": False, "Open patient…": True,
                       "Print last receipt": True}
     done = enabled(window.actions_.build_menu(window.view.grid.blocks[clinic.visits["zoe"]]))
-    assert done == {"Check in…": False, "Cancel…": False, "Late cancel…": False,
+    assert done == {"Check in…": False, "Move…": False, "Cancel…": False, "Late cancel…": False,
                     "No-show…": False, "Reverse check-in…": True, "Open patient…": True,
                     "Print last receipt": True}
 
@@ -535,3 +575,22 @@ def test_double_click_on_a_checked_in_visit_only_says_so(
     double_click(qtbot, window, block_point(window, zoe))
     assert window.actions_.dialog is None
     assert window.status.text() == "Zoë Adams is checked in; nothing to check in."
+
+
+def test_a_visit_off_the_slot_grid_keeps_its_minutes_when_dragged(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """A 13:10 visit dragged one slot down starts at 13:25 (not 13:15), and dropped
+    back where it was it does not move at all."""
+    booked = book(clinic.ctx, clinic.dan, clinic.acu, clinic.ann, at(TUESDAY, 13, 10))
+    window = make_window()
+    asked: list[str] = []
+    window.actions_.confirm = lambda _parent, _title, text: not asked.append(text)
+    visit = booked.appointment_id
+    assert drag_and_drop(window, visit, 0, slot_point(window, at(TUESDAY, 13), clinic.ann))
+    qtbot.waitUntil(lambda: not window.tasks.pending, timeout=5000)
+    assert asked == []
+    assert where(visit)[0] == at(TUESDAY, 13, 10)
+    assert drag_and_drop(window, visit, 0, slot_point(window, at(TUESDAY, 13, 15), clinic.ann))
+    qtbot.waitUntil(lambda: where(visit)[0] == at(TUESDAY, 13, 25), timeout=5000)
+    assert asked == ["Move Dan Evans's Acupuncture 45\nfrom Tue 03 Mar 13:10 to "
+                     "Tue 03 Mar 13:25 with Ann Lee?"]
