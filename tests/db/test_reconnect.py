@@ -13,10 +13,9 @@ from desk.services import patients
 from desk.services.context import Ctx
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # a server dropping a connection
 def test_a_dropped_postgres_connection_is_reported_then_replaced(
         backend: str, db: Database, ctx: Ctx, db_url: str) -> None:
-    if backend != "postgres":
-        pytest.skip("a server that drops connections is PostgreSQL's case")
     patients.add_patient(ctx, "Ana Silva")
     pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
     with psycopg.connect(db_url, autocommit=True) as admin:
