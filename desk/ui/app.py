@@ -9,7 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEventLoop,
+    QMessageLogContext,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
 from desk.core.errors import DeskError
@@ -23,6 +29,13 @@ from desk.ui.main_window import MainWindow
 from desk.ui.tasks import Tasks
 
 SCREENSHOT_TIMEOUT_S = 60.0
+
+
+def _quiet_offscreen(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """The offscreen platform warns about window features it lacks; nobody can act
+    on that, so a screenshot run keeps quiet about it (everything else is shown)."""
+    if "This plugin does not support" not in message:
+        sys.stderr.write(message + "\n")
 
 
 def _has_display() -> bool:
@@ -54,6 +67,7 @@ def launch(db_url: str | None, staff: str | None, day: dt.date | None, *, week: 
     """Open the schedule window (or render it to ``screenshot`` and return)."""
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        qInstallMessageHandler(_quiet_offscreen)
     elif not _has_display():
         raise DeskError("no display to open the window on (DISPLAY is not set); run a command "
                         "such as `desk day`, or `desk gui --screenshot FILE.png`")
@@ -71,6 +85,7 @@ def launch(db_url: str | None, staff: str | None, day: dt.date | None, *, week: 
     live.trouble.connect(window.set_live_trouble)
     try:
         if screenshot:
+            window.remember_geometry = False
             window.resize(*size)
             window.show()
             wait_until_loaded(window)

@@ -33,6 +33,7 @@ from desk.ui.visit_actions import VisitActions
 from desk.ui.widgets import error_text
 
 RELOAD_DELAY_MS = 120
+MIN_WIDTH, MIN_HEIGHT = 800, 500
 CLOCK_MS = 30_000
 
 LoadResult = tuple[day_service.DayView, dict[str, str]]
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self._pending_select: int | None = None
         self._status_for: int | None = None
         self.live_trouble = ""
+        self.remember_geometry = True   # off for screenshots: they must not move the window
         self._last: LoadResult | None = None
         self.view = ScheduleView(self)
         self.actions_ = VisitActions(self)
@@ -392,16 +394,18 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
 
     def _restore(self) -> None:
-        store = QSettings()
-        geometry = store.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
+        """This workstation's last window size and place; a first run (or a saved
+        size too small to work in) gets 1280x800, or the screen if it is smaller."""
+        geometry = QSettings().value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry) \
+                or self.width() < MIN_WIDTH or self.height() < MIN_HEIGHT:
+            screen = self.screen().availableGeometry()
+            self.resize(min(1280, screen.width()), min(800, screen.height()))
         self._sync_date_edit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        QSettings().setValue("window/geometry", self.saveGeometry())
+        if self.remember_geometry and self.isVisible():
+            QSettings().setValue("window/geometry", self.saveGeometry())
         super().closeEvent(event)
 
 
