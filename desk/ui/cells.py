@@ -140,9 +140,7 @@ def build_grid(view: DayView, options: GridOptions) -> Grid:
     last = _minutes(options.day_end)
     for appt in appts:
         first = min(first, _minutes(appt.starts_at.time()))
-        end = _minutes(appt.ends_at.time()) if appt.ends_at.date() == appt.starts_at.date() \
-            else 24 * 60
-        last = max(last, end)
+        last = max(last, _end_minute(appt))
     first -= first % slot
     last = min(-(-last // slot) * slot, 24 * 60)
     rows = max((last - first) // slot, 1)
@@ -178,6 +176,14 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
+def _end_minute(appt: DayAppointment) -> int:
+    """Minutes after midnight of its day when the visit ends (a visit running past
+    midnight ends at 24:00 on the grid)."""
+    if appt.ends_at.date() != appt.starts_at.date():
+        return 24 * 60
+    return _minutes(appt.ends_at.time())
+
+
 def _clusters(items: list[DayAppointment], first: int, slot: int
               ) -> list[list[DayAppointment]]:
     """Runs of appointments whose slot rows overlap (transitively): a cell spans whole
@@ -198,18 +204,14 @@ def _clusters(items: list[DayAppointment], first: int, slot: int
 
 def _row_range(appt: DayAppointment, first: int, slot: int) -> tuple[int, int]:
     """First row and one past the last row an appointment touches."""
-    start = _minutes(appt.starts_at.time())
-    end = _minutes(appt.ends_at.time()) if appt.ends_at.date() == appt.starts_at.date() \
-        else 24 * 60
+    start, end = _minutes(appt.starts_at.time()), _end_minute(appt)
     return (start - first) // slot, max(-(-(end - first) // slot), (start - first) // slot + 1)
 
 
 def _cell(cluster: list[DayAppointment], column: int, first: int, slot: int, rows: int,
           wallets: dict[int, Wallet], options: GridOptions) -> Cell:
-    day = cluster[0].starts_at.date()
     start_min = _minutes(cluster[0].starts_at.time())
-    end_at = max(a.ends_at for a in cluster)
-    end_min = _minutes(end_at.time()) if end_at.date() == day else 24 * 60
+    end_min = max(_end_minute(a) for a in cluster)
     row = max((start_min - first) // slot, 0)
     row_end = min(-(-(end_min - first) // slot), rows)
     span = max(row_end - row, 1)
@@ -228,7 +230,7 @@ def _cell(cluster: list[DayAppointment], column: int, first: int, slot: int, row
     blocks = []
     for appt, lane in placed:
         top_min = _minutes(appt.starts_at.time()) - span_start
-        end = _minutes(appt.ends_at.time()) if appt.ends_at.date() == day else 24 * 60
+        end = _end_minute(appt)
         blocks.append(_block(appt, wallets.get(appt.patient_id), options, lane, lanes,
                              max(top_min, 0) / span_min,
                              max(min(end - span_start, span_min) - max(top_min, 0), 1)

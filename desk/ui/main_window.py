@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from html import escape
 
 from PySide6.QtCore import QDate, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -370,12 +371,12 @@ class MainWindow(QMainWindow):
             if changed:
                 self.status.setText("")
             return
-        lines = "<br>".join(_esc(icon_.tooltip).replace("\n", "<br>") for icon_ in block.icons)
+        lines = "<br>".join(escape(icon_.tooltip).replace("\n", "<br>") for icon_ in block.icons)
         status = block.status.replace("_", " ")
         receipt = f" · receipt {block.receipt_no}" if block.receipt_no else ""
-        note = f"<br><i>{_esc(block.note)}</i>" if block.note else ""
-        self.panel.setText(f"<b>{_esc(block.patient_name)}</b><br>{block.time_text} "
-                           f"{block.starts_at:%a %d %b}<br>{_esc(block.service_name)}<br>"
+        note = f"<br><i>{escape(block.note)}</i>" if block.note else ""
+        self.panel.setText(f"<b>{escape(block.patient_name)}</b><br>{block.time_text} "
+                           f"{block.starts_at:%a %d %b}<br>{escape(block.service_name)}<br>"
                            f"{status}{receipt}{note}<br><br>{lines}")
         if changed:
             self.status.setText(block.detail)
@@ -390,7 +391,7 @@ class MainWindow(QMainWindow):
                 if a.shortcuts()]
         rows += [("Move between visits", "Arrow keys"), ("Check in the selected visit", "Enter"),
                  ("Visit menu", "Menu key or Shift+F10")]
-        text = "".join(f"<tr><td>{_esc(t)}</td><td><b>{_esc(k)}</b></td></tr>" for t, k in rows)
+        text = "".join(f"<tr><td>{escape(t)}</td><td><b>{escape(k)}</b></td></tr>" for t, k in rows)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
 
     def _restore(self) -> None:
@@ -408,6 +409,3 @@ class MainWindow(QMainWindow):
             QSettings().setValue("window/geometry", self.saveGeometry())
         super().closeEvent(event)
 
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

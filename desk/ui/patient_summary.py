@@ -4,6 +4,7 @@ transactions (the full patient window with its actions is its own screen)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
@@ -28,18 +29,15 @@ def load_summary(patient_id: int) -> PatientSummary:
                           queries.history(patient_id, limit=RECENT))
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
 
 def summary_html(summary: PatientSummary, currency: str) -> str:
     info, bal = summary.info, summary.balance
-    out = [f"<h2>{_esc(info.name)}</h2><p>"]
+    out = [f"<h2>{escape(info.name)}</h2><p>"]
     for label, value in (("Phone", info.phone), ("Email", info.email),
                          ("Born", info.dob.isoformat() if info.dob else ""),
                          ("Notes", info.notes)):
         if value:
-            out.append(f"{label}: {_esc(value)}<br>")
+            out.append(f"{label}: {escape(value)}<br>")
     out.append("</p><h3>Balance</h3><p>")
     if bal.credit_cents > 0:
         out.append(f"{format_money(bal.credit_cents, currency)} credit<br>")
@@ -51,15 +49,15 @@ def summary_html(summary: PatientSummary, currency: str) -> str:
         held = bal.held.get(kind, 0)
         expiry = bal.next_expiry.get(kind)
         extra = (f", {held} held" if held else "") + (f", next expiry {expiry}" if expiry else "")
-        out.append(f"{count} {_esc(kind)} token{'s' if count != 1 else ''}{extra}<br>")
+        out.append(f"{count} {escape(kind)} token{'s' if count != 1 else ''}{extra}<br>")
     out.append("</p><h3>Recent transactions</h3><table cellspacing='4'>")
     for txn in summary.recent:
         money = format_money(txn.credit_change_cents, currency) if txn.credit_change_cents \
             else ""
         tokens = ", ".join(f"{n:+d} {k}" for k, n in txn.token_changes.items() if n)
         receipt = f"#{txn.receipt_no}" if txn.receipt_no else ""
-        out.append(f"<tr><td>{txn.created_at:%Y-%m-%d}</td><td>{_esc(txn.kind)}</td>"
-                   f"<td>{_esc(txn.memo)}</td><td>{money}</td><td>{_esc(tokens)}</td>"
+        out.append(f"<tr><td>{txn.created_at:%Y-%m-%d}</td><td>{escape(txn.kind)}</td>"
+                   f"<td>{escape(txn.memo)}</td><td>{money}</td><td>{escape(tokens)}</td>"
                    f"<td>{receipt}</td></tr>")
     if not summary.recent:
         out.append("<tr><td>None yet</td></tr>")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from html import escape
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QTime
@@ -88,15 +89,12 @@ class _ServiceDialog(BusyDialog):
 
 
 def _heading(block: Block, currency: str) -> QLabel:
-    label = QLabel(f"<b>{_html(block.patient_name)}</b><br>{_html(block.service_name)} · "
+    label = QLabel(f"<b>{escape(block.patient_name)}</b><br>{escape(block.service_name)} · "
                    f"{block.starts_at:%a %d %b %H:%M} · "
                    f"{format_money(block.price_cents, currency)}")
     label.setWordWrap(True)
     return label
 
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class CheckInDialog(_ServiceDialog):
@@ -315,8 +313,8 @@ class MoveDialog(QDialog):
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         form = QFormLayout()
-        form.addRow(QLabel(f"<b>{_html(block.patient_name)}</b><br>"
-                           f"{_html(block.service_name)} · now {block.starts_at:%a %d %b %H:%M}"))
+        form.addRow(QLabel(f"<b>{escape(block.patient_name)}</b><br>"
+                           f"{escape(block.service_name)} · now {block.starts_at:%a %d %b %H:%M}"))
         form.addRow("&Day", self.day)
         form.addRow("&Time", self.time)
         form.addRow("&Practitioner", self.practitioner)
