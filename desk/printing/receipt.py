@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from desk.core.money import format_money
-from desk.printing.fonts import register
+from desk.printing import fonts
 from desk.printing.receipt_data import ReceiptData
 
 METHOD_LABELS = {"cash": "Cash", "card": "Card", "check": "Check", "other": "Other",
@@ -90,7 +89,7 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     words, lines, current = text.split(), [], ""
     for word in words:
         trial = f"{current} {word}".strip()
-        if stringWidth(trial, font, size) <= width or not current:
+        if fonts.width(trial, font, size) <= width or not current:
             current = trial
         else:
             lines.append(current)
@@ -100,7 +99,7 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 def render_receipt(data: ReceiptData) -> bytes:
     """The receipt as PDF bytes, on ``data.paper`` (roll80, letter or a4)."""
-    regular, bold = register()
+    regular, bold = fonts.register()
     if data.paper == "roll80":
         width, margin = 80 * mm, 4 * mm
     else:
@@ -110,14 +109,14 @@ def render_receipt(data: ReceiptData) -> bytes:
     laid: list[tuple[_Row, list[str], float]] = []
     for row in _rows(data):
         font = bold if row.bold else regular
-        room = column - (stringWidth(row.right, font, row.size) + 3 * mm if row.right else 0)
+        room = column - (fonts.width(row.right, font, row.size) + 3 * mm if row.right else 0)
         lines = _wrap(row.left, font, row.size, room) if not row.rule else [""]
         laid.append((row, lines, row.size * 1.35 * len(lines) + (2 if row.rule else 0)))
     content = sum(h for _, _, h in laid)
     height = content + 2 * margin if data.paper == "roll80" else \
         (LETTER if data.paper == "letter" else A4)[1]
     buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=(width, height), pageCompression=1)
+    pdf = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=regular)
     pdf.setTitle(f"{data.title} {data.receipt_no or ''}".strip())
     y = height - margin
     for row, lines, h in laid:
@@ -128,15 +127,14 @@ def render_receipt(data: ReceiptData) -> bytes:
             pdf.line(left, y - h / 2, left + column, y - h / 2)
             y -= h
             continue
-        pdf.setFont(font, row.size)
         line_y = y - row.size
         for index, text in enumerate(lines):
             if row.centre:
-                pdf.drawCentredString(left + column / 2, line_y, text)
+                fonts.draw(pdf, left + column / 2, line_y, text, font, row.size, "centre")
             else:
-                pdf.drawString(left, line_y, text)
+                fonts.draw(pdf, left, line_y, text, font, row.size)
             if index == 0 and row.right:
-                pdf.drawRightString(left + column, line_y, row.right)
+                fonts.draw(pdf, left + column, line_y, row.right, font, row.size, "right")
             line_y -= row.size * 1.35
         y -= h
     pdf.showPage()
