@@ -45,7 +45,20 @@ apt_install() {
 }
 
 pick_python() {
-    for py in python3.13 python3.12 python3.11 python3; do
+    # $DESK_PYTHON if set; else the newest supported Python, 3.12 first (PySide6 6.12
+    # and its PDF viewer need it), pyenv's versions included; 3.11 as a last resort.
+    local candidates=()
+    if [ -n "${DESK_PYTHON:-}" ]; then
+        candidates=("$DESK_PYTHON")
+    else
+        candidates=(python3.12 python3.13)
+        if command -v pyenv >/dev/null 2>&1; then
+            local root; root="$(pyenv root)"
+            candidates+=("$root"/versions/3.12*/bin/python3 "$root"/versions/3.13*/bin/python3)
+        fi
+        candidates+=(python3.11 python3)
+    fi
+    for py in "${candidates[@]}"; do
         if "$py" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
             echo "$py"; return 0
         fi
