@@ -17,7 +17,7 @@ QT_DEBS="libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 fo
  libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-xfixes0 libxcb-sync1 libxcb-shm0
  libxcb-render0 libxcb-util1 libx11-xcb1 libcups2 fonts-wqy-microhei"
 BASE_DEBS="python3 python3-venv python3-pip ca-certificates postgresql-client"
-TEST_DEBS="postgresql xvfb xauth poppler-utils"
+TEST_DEBS="postgresql xvfb xauth poppler-utils cups cups-client cups-bsd printer-driver-cups-pdf"
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 

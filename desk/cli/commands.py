@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,16 +15,19 @@ from desk.cli.output import (
     day_text,
     history_json,
     history_text,
+    statement_json,
+    statement_text,
     txn_output,
 )
 from desk.core import schedule
-from desk.core.errors import BadInput
+from desk.core.errors import BadInput, DeskError
 from desk.core.money import format_amount, format_money
 from desk.core.settings import SPECS
 from desk.data import backup as backups
 from desk.data.database import describe, open_database
 from desk.data.migrations import current_version, migrate
 from desk.printing.receipt import render_receipt
+from desk.printing.statement import render_statement
 from desk.services import (
     appointments,
     cancellation,
@@ -38,6 +42,7 @@ from desk.services import (
     receipts,
     reversal,
     sales,
+    statements,
     verify,
     wallet,
 )
@@ -233,6 +238,43 @@ def receipt_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
     return Output({"txn_id": ns.txn, "file": str(target)}, f"Receipt written to {target}.")
 
 
+def _pdf_target(path: str, option: str) -> Path:
+    """Check an output path before anything is read or written."""
+    if not path.strip():
+        raise BadInput(option, "is empty; give a file name such as statement.pdf")
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise BadInput(option, f"{target} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise BadInput(option, f"the folder {target.parent} does not exist")
+    return target
+
+
+def _write_whole(target: Path, content: bytes, option: str) -> None:
+    """Write ``content`` to ``target`` whole or not at all (a temporary file beside it,
+    then a rename), so a full disk never leaves half a PDF behind."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(content)
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError):
+            raise BadInput(option, f"cannot write {target}: {reason}") from None
+        raise DeskError(f"{option}: cannot write {target}: {reason}") from None
+
+
+def statement_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    target = _pdf_target(ns.out, "--out")
+    last = ns.last or ctx.today()
+    first = ns.first or last.replace(day=1)
+    data = statements.statement_for(ns.patient, first, last, today=ctx.today())
+    _write_whole(target, render_statement(data), "--out")
+    return Output(statement_json(data, str(target)),
+                  statement_text(data, str(target), data.clinic.currency))
+
+
 def adjust(ns: argparse.Namespace, ctx: Ctx) -> Output:
     result = wallet.adjust(ctx, ns.patient, reason=ns.reason, credit_cents=ns.credit,
                            tokens=ns.tokens, token_kind=ns.token_kind,
@@ -335,7 +377,8 @@ HANDLERS: dict[str, Handler] = {
     "demo": demo_fill, "practitioner add": practitioner_add, "service add": service_add,
     "package add": package_add, "patient add": patient_add, "patient find": patient_find,
     "sell": sell, "book": book, "move": move, "checkin": checkin_cmd, "cancel": cancel_cmd,
-    "renew": renew, "day": day_cmd, "receipt": receipt_cmd, "adjust": adjust,
+    "renew": renew, "day": day_cmd, "receipt": receipt_cmd, "statement": statement_cmd,
+    "adjust": adjust,
     "transfer": transfer, "refund": refund,
     "reverse": reverse, "expire": expire, "balance": balance, "history": history,
     "settings get": settings_get, "settings set": settings_set, "db backup": db_backup,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desk.core.money import format_amount, format_money
+from desk.printing.statement_data import StatementData
 from desk.services.day import DayView
 from desk.services.queries import TxnView
 from desk.services.results import Balance, TxnResult
@@ -141,3 +142,34 @@ def day_text(view: DayView, currency: str) -> str:
                f"{counts['late_cancelled']} late-cancelled, {counts['no_show']} no-shows, "
                f"{counts['not_covered']} not covered")
     return "\n".join(out)
+
+
+def statement_json(data: StatementData, file: str) -> dict[str, Any]:
+    return {
+        "patient_id": data.patient_id, "file": file, "from": data.first.isoformat(),
+        "to": data.last.isoformat(), "transactions": len(data.entries),
+        "opening": {"credit": format_amount(data.opening_credit_cents),
+                    "tokens": dict(data.opening_tokens)},
+        "charges": format_amount(data.charges_cents), "paid": format_amount(data.paid_cents),
+        "closing": {"credit": format_amount(data.closing_credit_cents),
+                    "tokens": dict(data.closing_tokens)},
+        "tokens_left": {t.kind: {"tokens": t.count, "next_expiry": t.next_expiry.isoformat()
+                                 if t.next_expiry else None, "expiring": t.expiring}
+                        for t in data.tokens_left}}
+
+
+def statement_text(data: StatementData, file: str, currency: str) -> str:
+    def wallet(credit: int, tokens: dict[str, int]) -> str:
+        parts = [f"{n} {kind} token{'s' if abs(n) != 1 else ''}"
+                 for kind, n in sorted(tokens.items())]
+        if credit > 0:
+            parts.append(f"{format_money(credit, currency)} credit")
+        elif credit < 0:
+            parts.append(f"owes {format_money(-credit, currency)}")
+        return ", ".join(parts) or "no tokens, no credit"
+
+    count = len(data.entries)
+    return (f"Statement for {data.patient_name}, {data.first} to {data.last} "
+            f"({count} transaction{'s' if count != 1 else ''}) written to {file}.\n"
+            f"  opening: {wallet(data.opening_credit_cents, data.opening_tokens)}\n"
+            f"  closing: {wallet(data.closing_credit_cents, data.closing_tokens)}")

@@ -179,6 +179,14 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.pdf")
     p.add_argument("--copy", action="store_true", help="mark it COPY (a reprint)")
 
+    p = cmds.add_parser("statement", help="write a patient's statement for a period as PDF")
+    p.add_argument("--patient", required=True, type=a.record_id)
+    p.add_argument("--from", dest="first", type=a.date, metavar="YYYY-MM-DD",
+                   help="first day (default: the first day of the --to month)")
+    p.add_argument("--to", dest="last", type=a.date, metavar="YYYY-MM-DD",
+                   help="last day, included (default: today)")
+    p.add_argument("--out", required=True, metavar="FILE.pdf")
+
     p = cmds.add_parser("adjust", help="add or remove credit or tokens (reason required)")
     p.add_argument("--patient", required=True, type=a.record_id)
     what = p.add_mutually_exclusive_group(required=True)

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from desk.core import schedule
 from desk.core.dates import as_datetime
-from desk.data.models import Appointment, Practitioner, Service, TokenKind, Txn, rows
+from desk.data.models import (
+    Appointment,
+    Package,
+    Practitioner,
+    Service,
+    TokenKind,
+    Txn,
+    rows,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,24 @@ def booking_choices() -> BookingChoices:
         .where(Practitioner.active == True)  # noqa: E712
         .order_by(Practitioner.sort_order, Practitioner.id)))
     return BookingChoices(services, practitioners)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleChoices:
+    packages: tuple[tuple[str, str, int, int], ...]   # name, token kind, tokens, price
+    token_kinds: tuple[str, ...]
+
+
+def sale_choices() -> SaleChoices:
+    """Packages on sale and the token kinds (2 queries)."""
+    packages = tuple((str(n), str(k), int(t), int(p)) for n, k, t, p in rows(
+        Package.select(Package.name, TokenKind.name, Package.tokens, Package.price_cents)
+        .join(TokenKind, on=(Package.token_kind == TokenKind.id))
+        .where(Package.active == True)  # noqa: E712
+        .order_by(Package.name)))
+    kinds = tuple(str(n) for (n,) in rows(TokenKind.select(TokenKind.name)
+                                          .order_by(TokenKind.name)))
+    return SaleChoices(packages, kinds)
 
 
 def next_appointment(patient_id: int, after: dt.datetime

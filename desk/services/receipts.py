@@ -4,6 +4,7 @@ and the patient's balances right after it, even when reprinted later)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 
 from peewee import JOIN, fn
@@ -49,10 +50,10 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
         memo = memo.removeprefix("reversal: ") if sign < 0 else memo
         if kind == "tender":
             method = code.split(":", 1)[1]
-            ref, _, note = memo.partition("given ")
-            if note:
-                change_note = "given " + note
-            payments.append(Payment(method, amount, ref.removeprefix(method).strip()))
+            ref, note = _split_change(memo.removeprefix(method).strip())
+            if note and sign > 0:   # a reversal gives the cash back: no change to give
+                change_note = note
+            payments.append(Payment(method, amount, ref))
         elif kind == "patient_credit":
             role = _CREDIT_MEMOS.get(memo)
             if role == "applied":
@@ -77,11 +78,11 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
     for memo, cents in charges.items():
         if memo in token_use:
             count, kind_name = token_use.pop(memo)
-            lines.append(ReceiptLine(memo.split(" — ")[0], None, count, kind_name))
+            lines.append(ReceiptLine(_described(memo.split(" — ")[0]), None, count, kind_name))
         elif cents:
-            lines.append(ReceiptLine(memo, cents))
+            lines.append(ReceiptLine(_described(memo), cents))
     for memo, (count, kind_name) in token_use.items():
-        lines.append(ReceiptLine(memo.split(" — ")[0], None, count, kind_name))
+        lines.append(ReceiptLine(_described(memo.split(" — ")[0]), None, count, kind_name))
     if applied:
         payments.append(Payment("credit", applied))
     patient = Patient.get_or_none(Patient.id == txn.patient_id) if txn.patient_id else None
@@ -93,6 +94,11 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
     elif txn.kind == "refund":
         title = "Refund"
     values = clinic_settings.all_settings()
+    memo = ""
+    if txn.reverses_id is not None:   # "reversal of transaction 7: <why>": the title says it
+        memo = f"Reason: {txn.memo.partition(': ')[2] or txn.memo}"
+    elif txn.kind == "fee":
+        memo = _fee_appointment(txn.memo)
     return ReceiptData(
         clinic=clinic_header(), title=title, receipt_no=txn.receipt_no, txn_id=int(txn.id),
         created_at=_local(txn.created_at), staff=txn.staff,
@@ -101,7 +107,35 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
         total_cents=sum(line.amount_cents or 0 for line in lines), owed_cents=owed,
         credit_added_cents=added, change_note=change_note, tokens_after=tokens_after,
         credit_after_cents=credit_after, copy=copy,
-        memo="" if txn.reverses_id is None else txn.memo, paper=values["receipt_paper"])
+        memo=memo, paper=values["receipt_paper"])
+
+
+#: "given $20.00, change $7.50" ("CHF 20.00" for codes without a symbol) at the end.
+_CHANGE_NOTE = re.compile(r"(?:^|\s)(given (?:[A-Z]{3} )?\S+, change (?:[A-Z]{3} )?\S+)$")
+_FEE_LABELS = ("late cancel fee", "no-show fee", "token kept on cancel")
+_APPOINTMENT = re.compile(r"(.+) ([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2})")
+
+
+def _split_change(reference: str) -> tuple[str, str]:
+    """A cash tender's memo carries "given $20.00, change $7.50" after its reference
+    (check-in with the cash handed over): split the two."""
+    found = _CHANGE_NOTE.search(reference)
+    if found is None:
+        return reference, ""
+    return reference[:found.start()].strip(), found[1]
+
+
+def _described(memo: str) -> str:
+    """A line's description for people: fee labels start with a capital."""
+    if memo.startswith(_FEE_LABELS):
+        return memo[:1].upper() + memo[1:]
+    return memo
+
+
+def _fee_appointment(memo: str) -> str:
+    """"late cancel fee: Acupuncture 45 2026-03-03 10:00" -> the appointment it is for."""
+    found = _APPOINTMENT.fullmatch(memo.partition(": ")[2])
+    return f"Appointment: {found[1]}, {found[2]}" if found else ""
 
 
 def _balances_after(patient_id: int | None, txn_id: int) -> tuple[dict[str, int], int]:

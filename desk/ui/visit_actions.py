@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
-from PySide6.QtCore import QObject, QPoint, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, QPoint
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 
 from desk.core import schedule
 from desk.services import appointments, lookups, patients, receipts
 from desk.services.appointments import BookResult
+from desk.services.cancel_preview import CancelPreview, cancel_preview
+from desk.services.checkin_form import CheckinForm, checkin_form
+from desk.ui import printing
 from desk.ui.booking_dialog import BookingDialog
 from desk.ui.cells import Block
+from desk.ui.checkin_dialog import CheckInDialog
 from desk.ui.patient_summary import PatientSummaryDialog
-from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, MoveDialog, ReverseDialog
+from desk.ui.receipt_preview import ReceiptPreview, send_to_printer
+from desk.ui.sale_dialog import SaleDialog
+from desk.ui.visit_dialogs import CancelDialog, MoveDialog, ReverseDialog
 from desk.ui.widgets import error_text
 
 if TYPE_CHECKING:
@@ -39,14 +42,6 @@ def _ask(parent: QWidget, title: str, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def _open_file(path: Path) -> None:
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def receipts_dir() -> Path:
-    return Path(platformdirs.user_data_dir("desk", appauthor=False)) / "receipts"
-
-
 class VisitActions(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -54,7 +49,6 @@ class VisitActions(QObject):
         self.dialog: QDialog | None = None
         self.menu: QMenu | None = None
         self.confirm: Callable[[QWidget, str, str], bool] = _ask
-        self.open_file: Callable[[Path], None] = _open_file
         self.tell: Callable[[QWidget, str, str], Any] = QMessageBox.warning
 
     @property
@@ -169,14 +163,31 @@ class VisitActions(QObject):
             self._say(f"{block.patient_name} is {schedule.LABELS[block.status]}; "
                       "nothing to check in.")
             return
-        dialog = CheckInDialog(self.ctx, self.window.tasks, block, self.window.currency,
-                               self.window.settings, self.window)
+        today = self.ctx.today()
+        self.window.tasks.run(lambda: checkin_form(block.appointment_id, today),
+                              self._check_in_dialog, self._failed("Check in"))
+
+    def _check_in_dialog(self, form: CheckinForm) -> None:
+        if form.status != schedule.BOOKED:  # changed on another desk since the grid showed it
+            self._say(f"{form.patient_name} is {schedule.LABELS[form.status]}; "
+                      "nothing to check in.")
+            self.window.schedule_reload()
+            return
+        dialog = CheckInDialog(self.ctx, self.window.tasks, form, self.window)
         self._show(dialog, lambda outcome: self._done(
-            f"Checked in {block.patient_name}; receipt {outcome.txn.receipt_no}."))
+            f"Checked in {form.patient_name}; receipt {outcome.txn.receipt_no}.",
+            receipt_txn=outcome.txn.txn_id if outcome.txn.receipt_no else None))
 
     def cancel(self, block: Block, status: str) -> None:
-        dialog = CancelDialog(self.ctx, self.window.tasks, block, status, self.window.currency,
-                              self.window)
+        ctx = self.ctx
+        late, no_show = status == schedule.LATE_CANCELLED, status == schedule.NO_SHOW
+        self.window.tasks.run(
+            lambda: cancel_preview(ctx, block.appointment_id, late=late, no_show=no_show),
+            lambda preview: self._cancel_dialog(block, status, preview),
+            self._failed(CancelDialog.TITLES[status]))
+
+    def _cancel_dialog(self, block: Block, status: str, preview: CancelPreview) -> None:
+        dialog = CancelDialog(self.ctx, self.window.tasks, block, status, preview, self.window)
         self._show(dialog, lambda outcome: self._done(
             f"{block.patient_name}: {schedule.LABELS[outcome.status]}"
             + (f"; the fee was {FEE_PAID[outcome.paid_by]}" if outcome.fee_cents else "")
@@ -188,9 +199,30 @@ class VisitActions(QObject):
         self._show(dialog, lambda outcome: self._done(
             f"Check-in of {block.patient_name} reversed (transaction {outcome.txn_id})."))
 
-    def _done(self, text: str) -> None:
+    def _done(self, text: str, receipt_txn: int | None = None) -> None:
         self._say(text)
         self.window.load()
+        if receipt_txn is not None:
+            self.receipt(receipt_txn, auto=True)
+
+    def sale(self) -> None:
+        """A sale without a visit, for the selected visit's patient if there is one."""
+        block = self.window.view.selected_block()
+        pid = None if block is None else block.patient_id
+
+        def load() -> tuple[lookups.SaleChoices, patients.PatientInfo | None]:
+            return lookups.sale_choices(), None if pid is None else patients.get_patient(pid)
+
+        self.window.tasks.run(load, lambda found: self._sale_dialog(*found),
+                              self._failed("Sale"))
+
+    def _sale_dialog(self, choices: lookups.SaleChoices,
+                     patient: patients.PatientInfo | None) -> None:
+        dialog = SaleDialog(self.ctx, self.window.tasks, choices, self.window.currency, patient,
+                            self.window)
+        self._show(dialog, lambda outcome: self._done(
+            f"Sold to {dialog.search.patient.name if dialog.search.patient else 'the patient'}; "
+            f"receipt {outcome.receipt_no}.", receipt_txn=outcome.txn_id))
 
     def open_patient(self, block: Block) -> None:
         dialog = PatientSummaryDialog(self.window.tasks, block.patient_id, self.window.currency,
@@ -198,26 +230,15 @@ class VisitActions(QObject):
         self._show(dialog, lambda _o: None)
 
     def print_receipt(self, block: Block) -> None:
+        """The visit's receipt (else the patient's last one), marked COPY, in the
+        preview."""
         txn_id, patient_id = block.checkin_txn_id, block.patient_id
 
-        def work() -> tuple[int, bytes]:
-            from desk.printing.receipt import render_receipt  # reportlab: only when printing
-
+        def find() -> int:
             found = txn_id if txn_id is not None else lookups.last_receipt_txn(patient_id)
             if found is None:
-                name = patients.get_patient(patient_id).name
-                raise LookupError(f"{name} has no receipt yet")
-            data = receipts.receipt_for(found, copy=True)
-            return data.receipt_no or found, render_receipt(data)
-
-        def done(result: tuple[int, bytes]) -> None:
-            number, pdf = result
-            folder = receipts_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"receipt-{number}-copy.pdf"
-            path.write_bytes(pdf)
-            self._say(f"Receipt {number} saved to {path}.")
-            self.open_file(path)
+                raise LookupError(f"{patients.get_patient(patient_id).name} has no receipt yet")
+            return found
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, LookupError):
@@ -225,7 +246,36 @@ class VisitActions(QObject):
             else:
                 self._failed("Print receipt")(exc)
 
-        self.window.tasks.run(work, done, failed)
+        self.window.tasks.run(find, lambda found: self.receipt(found, copy=True), failed)
+
+    def receipt(self, txn_id: int, *, copy: bool = False, auto: bool = False) -> None:
+        """Build a transaction's receipt on the worker, then print it straight away
+        (``auto`` and the clinic's ``auto_print``, with a remembered printer) or show
+        the preview. A failed print never undoes anything."""
+
+        def build() -> tuple[int, bytes, str]:
+            from desk.printing.receipt import render_receipt  # reportlab: only when printing
+
+            data = receipts.receipt_for(txn_id, copy=copy)
+            return data.receipt_no or txn_id, render_receipt(data), data.paper
+
+        def show(built: tuple[int, bytes, str]) -> None:
+            number, pdf, paper = built
+            title = f"Receipt {number}" + (" (copy)" if copy else "")
+            if auto and self.window.settings.get("auto_print") == "true" \
+                    and printing.remembered_printer():
+                said = send_to_printer(pdf, title, paper, self.window, ask=False)
+                if said is not None:
+                    self._say(said)
+                return
+            preview = ReceiptPreview(pdf, title, paper,
+                                     f"receipt-{number}" + ("-copy" if copy else ""),
+                                     self.window)
+            self._show(preview, lambda _o: None)
+            preview.finished.connect(lambda _r: self._say(preview.said) if preview.said
+                                     else None)
+
+        self.window.tasks.run(build, show, self._failed("Receipt"))
 
     def find_next_visit(self, info: patients.PatientInfo) -> None:
         after = dt.datetime.combine(self.ctx.today(), dt.time())

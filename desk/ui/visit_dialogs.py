@@ -26,14 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from desk.core import schedule
-from desk.core.checkin import CREDIT_ALL, CREDIT_NONE, CheckinInput, CheckinPlan, plan
 from desk.core.errors import DeskError
-from desk.core.money import format_amount, format_money, parse_amount
-from desk.core.settings import as_bool
-from desk.services import cancellation, checkin, reversal
+from desk.core.money import format_money
+from desk.services import cancellation, reversal
+from desk.services.cancel_preview import CancelPreview
 from desk.services.context import Ctx
-from desk.services.results import Tender
-from desk.ui.cells import CREDIT, OWES, TICKET, Block
+from desk.ui.cells import Block
 from desk.ui.tasks import Tasks
 from desk.ui.widgets import BusyDialog, error_text, set_error
 
@@ -97,151 +95,68 @@ def _heading(block: Block, currency: str) -> QLabel:
 
 
 
-class CheckInDialog(_ServiceDialog):
-    """Check a visit in with a token and/or credit and one payment for the rest; the
-    money line says before saving what is due, paid, left owed or added to credit."""
-
-    def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, currency: str,
-                 settings: dict[str, str], parent: QWidget | None = None) -> None:
-        super().__init__(ctx, tasks, "Check in", "Check in", parent)
-        self.block, self.currency = block, currency
-        self.form.addRow(_heading(block, currency))
-        kinds = {icon.kind: icon.tooltip for icon in block.icons}
-        wallet = "\n".join(kinds[k] for k in (TICKET, CREDIT, OWES) if k in kinds)
-        self.form.addRow("Balance", QLabel(wallet or "no tokens, no credit"))
-        has_token = block.covered_by in ("token", "hold")  # a token of this visit's kind
-        self.use_token = QCheckBox(f"Use one {block.token_kind} token", self)
-        self.use_token.setChecked(has_token and as_bool(settings.get("auto_apply_tokens",
-                                                                      "true")))
-        self.use_token.setEnabled(has_token)
-        self.free_credit = max(block.credit_cents - block.credit_held_cents, 0)
-        self.use_credit = QCheckBox("Use credit for what is due", self)
-        self.use_credit.setChecked(self.free_credit > 0 and as_bool(
-            settings.get("auto_apply_credit", "true")))
-        self.use_credit.setEnabled(self.free_credit > 0)
-        self.method = QComboBox(self)
-        self.method.setAccessibleName("Payment method")
-        for label, method in (("Nothing now (leave owed)", ""), ("Cash", "cash"),
-                              ("Card", "card"), ("Check", "check")):
-            self.method.addItem(label, method)
-        self.amount = QLineEdit(self)
-        self.amount.setPlaceholderText("0.00")
-        self.amount.setAccessibleName("Amount paid")
-        self.summary = QLabel(self)
-        self.summary.setAccessibleName("What this check-in does")
-        self.summary.setWordWrap(True)
-        self.form.addRow(self.use_token)
-        self.form.addRow(self.use_credit)
-        self.form.addRow("Payment", self.method)
-        self.form.addRow("Amount", self.amount)
-        self.form.addRow(self.summary)
-        self._suggested = ""
-        for box in (self.use_token, self.use_credit):
-            box.toggled.connect(self._suggest)
-        self.method.currentIndexChanged.connect(self._suggest)
-        self.amount.textEdited.connect(self._explain)
-        self._suggest()
-
-    def _plan(self, paid_cents: int) -> CheckinPlan:
-        return plan(CheckinInput(
-            treatment_cents=self.block.price_cents, item_cents=[], package_cents=0,
-            use_token=self.use_token.isChecked(), credit_before_cents=self.block.credit_cents,
-            credit_available_cents=self.free_credit,
-            use_credit=CREDIT_ALL if self.use_credit.isChecked() else CREDIT_NONE,
-            tender_cents=[paid_cents] if paid_cents else []))
-
-    def _suggest(self) -> None:
-        """Prefill what remains to pay, unless the receptionist typed their own amount."""
-        paying = bool(self.method.currentData())
-        self.amount.setEnabled(paying)
-        if not paying:
-            self.amount.clear()
-        elif self.amount.text() in ("", self._suggested):
-            left = self._plan(0).owed_cents
-            self._suggested = format_amount(left) if left else ""
-            self.amount.setText(self._suggested)
-        self._explain()
-
-    def _explain(self) -> None:
-        try:
-            paid = parse_amount(self.amount.text(), "Amount") if self.amount.text().strip() \
-                else 0
-            money = self._plan(paid)
-        except DeskError as exc:
-            set_error(self.summary, error_text(exc))
-            return
-        cur = self.currency
-        parts = [f"Due {format_money(money.due_cents, cur)}"]
-        if money.token_used:
-            parts.append(f"one {self.block.token_kind} token")
-        if money.credit_applied_cents:
-            parts.append(f"credit applied {format_money(money.credit_applied_cents, cur)}")
-        if money.paid_cents:
-            parts.append(f"paid {format_money(money.paid_cents, cur)}")
-        if money.owed_cents:
-            parts.append(f"leaves {format_money(money.owed_cents, cur)} owed")
-        if money.credit_added_cents:
-            parts.append(f"adds {format_money(money.credit_added_cents, cur)} credit")
-        set_error(self.summary, "")
-        self.summary.setText(" · ".join(parts) + f". Credit after: "
-                             f"{format_money(money.credit_after_cents, cur)}.")
-
-    def call(self) -> Callable[[], Any] | None:
-        method = str(self.method.currentData())
-        tenders: tuple[Tender, ...] = ()
-        if method:
-            cents = parse_amount(self.amount.text(), "Amount")
-            tenders = (Tender(method, cents),)
-        req = checkin.CheckinRequest(
-            self.block.appointment_id, use_token=self.use_token.isChecked(),
-            use_credit=CREDIT_ALL if self.use_credit.isChecked() else CREDIT_NONE,
-            tenders=tenders)
-        ctx, key = self.ctx, self.key
-        return lambda: checkin.check_in(ctx, req, idem_key=key)
-
-
 class CancelDialog(_ServiceDialog):
-    """Cancel on time, late cancel or no-show, with the fee optionally waived."""
+    """Cancel on time, late cancel or no-show: the fee and how it will be paid (a
+    token, credit, or left owed) are shown before saving; it may be waived with a
+    reason."""
 
     TITLES: ClassVar[dict[str, str]] = {
         schedule.CANCELLED: "Cancel visit", schedule.LATE_CANCELLED: "Late cancel",
-              schedule.NO_SHOW: "No-show"}
+        schedule.NO_SHOW: "No-show"}
 
-    def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, status: str, currency: str,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(ctx, tasks, self.TITLES[status], self.TITLES[status], parent)
-        self.block, self.status = block, status
-        self.form.addRow(_heading(block, currency))
-        if status == schedule.CANCELLED:
-            text = ("Cancelling on time is free and frees any token held for it. Inside the "
-                    "clinic's late-cancel window it counts as a late cancel.")
+    def __init__(self, ctx: Ctx, tasks: Tasks, block: Block, asked: str,
+                 preview: CancelPreview, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, tasks, self.TITLES[asked], self.TITLES[preview.status], parent)
+        self.block, self.asked, self.preview = block, asked, preview
+        cur = preview.currency
+        self.form.addRow(_heading(block, cur))
+        fee = format_money(preview.fee_cents, cur)
+        lines = []
+        if asked == schedule.CANCELLED and preview.status == schedule.LATE_CANCELLED:
+            lines.append(f"This is inside the clinic's {preview.late_window_hours}-hour "
+                         "window, so it counts as a <b>late cancel</b>.")
+        if preview.fee_cents:
+            how = (f"taken from credit ({format_money(preview.free_credit_cents, cur)} free)"
+                   if preview.from_credit else "left owed (not enough free credit)")
+            lines.append(f"Fee <b>{fee}</b>: it will be {how}, unless paid with a token "
+                         "or waived below.")
         else:
-            text = ("The clinic's fee for this applies: it is paid with a token if you tick "
-                    "below, else drawn from credit, else left owed.")
-        info = QLabel(text)
+            lines.append("No fee: nothing is charged. A token held for this visit is "
+                         "released (per the clinic's settings).")
+        info = QLabel("<br>".join(lines))
         info.setWordWrap(True)
+        info.setAccessibleName("What this cancel does")
         self.form.addRow(info)
-        self.take_token = QCheckBox(f"Pay the fee with one {block.token_kind} token", self)
-        self.waive = QCheckBox("Waive the fee", self)
+        self.take_token = QCheckBox(f"Pay the fee with one {preview.token_kind} token "
+                                    f"({preview.free_tokens} free)", self)
+        self.take_token.setEnabled(preview.fee_cents > 0 and preview.free_tokens > 0)
+        self.waive = QCheckBox(f"Waive the {fee} fee", self)
+        self.waive.setEnabled(preview.fee_cents > 0)
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText("Why the fee is waived (required)")
         self.reason.setAccessibleName("Reason")
         self.reason.setEnabled(False)
         self.waive.toggled.connect(self.reason.setEnabled)
-        self.waive.toggled.connect(lambda on: self.take_token.setEnabled(not on))
-        self.form.addRow(self.take_token)
-        self.form.addRow(self.waive)
-        self.form.addRow("Reason", self.reason)
+        self.waive.toggled.connect(lambda on: self.take_token.setEnabled(
+            not on and preview.fee_cents > 0 and preview.free_tokens > 0))
+        if preview.fee_cents:
+            self.form.addRow(self.take_token)
+            self.form.addRow(self.waive)
+            self.form.addRow("Reason", self.reason)
+        else:  # nothing to pay or waive: the controls stay out of sight
+            for widget in (self.take_token, self.waive, self.reason):
+                widget.hide()
 
     def call(self) -> Callable[[], Any] | None:
         waive = self.waive.isChecked()
         reason = self.reason.text().strip()
         if waive and not reason:
-            set_error(self.message, "Say why the fee is waived.")
+            set_error(self.message, "Reason: say why the fee is waived.")
             self.reason.setFocus()
             return None
         ctx, key, appointment_id = self.ctx, self.key, self.block.appointment_id
-        late, no_show = self.status == schedule.LATE_CANCELLED, self.status == schedule.NO_SHOW
+        late = self.asked == schedule.LATE_CANCELLED
+        no_show = self.asked == schedule.NO_SHOW
         token = self.take_token.isChecked() and not waive
         return lambda: cancellation.cancel(ctx, appointment_id, late=late, no_show=no_show,
                                            take_token=token, waive=waive, reason=reason,

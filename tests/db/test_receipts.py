@@ -15,7 +15,7 @@ import pytest
 
 from desk.core.errors import NotFound, Refused
 from desk.data.models import Appointment
-from desk.printing.receipt import render_receipt
+from desk.printing.receipt import _rows, render_receipt
 from desk.printing.receipt_data import ClinicHeader, Payment, ReceiptData, ReceiptLine
 from desk.services import catalog, patients
 from desk.services import settings as clinic_settings
@@ -23,11 +23,11 @@ from desk.services.appointments import book
 from desk.services.cancellation import cancel
 from desk.services.checkin import CheckinRequest, CheckinResult, check_in
 from desk.services.memberships import renew
-from desk.services.receipts import receipt_for
+from desk.services.receipts import _split_change, receipt_for
 from desk.services.results import Tender
 from desk.services.reversal import reverse
 from desk.services.sales import SaleItem, sell
-from desk.services.wallet import adjust
+from desk.services.wallet import adjust, refund
 
 ACU = "Acupuncture"
 SVC = "Acupuncture 45"               # 45 min, 95.00
@@ -147,7 +147,7 @@ def test_a_reversal_receipt_names_the_receipt_it_reverses(clinic: Clinic) -> Non
     data = receipt_for(rev.txn_id)
 
     assert (data.title, data.receipt_no) == ("REVERSAL of #2", 3)
-    assert data.memo == f"reversal of transaction {first.txn.txn_id}: wrong patient"
+    assert data.memo == "Reason: wrong patient"
     assert data.lines == (ReceiptLine(SVC, None, 1, ACU), ReceiptLine("Herbs", 1250))
     assert data.total_cents == 1250
     assert (data.tokens_after, data.credit_after_cents) == ({ACU: 5}, 0)
@@ -161,7 +161,8 @@ def test_a_fee_receipt(clinic: Clinic) -> None:
     done = cancel(c.ctx, appt)
     assert done.txn is not None
     data = receipt_for(done.txn.txn_id)
-    assert data.lines == (ReceiptLine("late cancel fee", 2500),)
+    assert data.lines == (ReceiptLine("Late cancel fee", 2500),)
+    assert data.memo == f"Appointment: {SVC}, 2026-03-03 10:00"
     assert (data.total_cents, data.owed_cents, data.credit_after_cents) == (2500, 2500, -1500)
 
 
@@ -218,8 +219,9 @@ def test_the_pdf_on_every_paper(clinic: Clinic, tmp_path: Path) -> None:
         flat = " ".join(text.split())
         for expected in (CLINIC, "1 Quay St, Cork", "VAT 123", "Receipt #2",
                          f"Patient: {ZOE}", "staff: tester", "Herbs $12.50",
-                         f"{SVC} 1 {ACU} token", "Total $12.50", "Cash $12.50",
-                         "Cash given $20.00, change $7.50", f"{ACU} tokens 4",
+                         f"{SVC} 1 {ACU} token", "Total $12.50", f"{ACU} token used 1",
+                         "Cash $12.50", "Cash handed over $20.00", "Change given $7.50",
+                         f"{ACU} tokens left 4",
                          "Thank you!", f"Transaction {result.txn.txn_id}"):
             assert expected in flat, (paper, expected, text)
         assert "COPY" not in text
@@ -242,5 +244,111 @@ def test_the_pdf_of_a_reversal_and_of_an_amount_owed(clinic: Clinic, tmp_path: P
         assert expected in flat, (expected, text)
     rev_text, _ = pdf_text(receipt_for(rev.txn_id), tmp_path, "reversal")
     assert "REVERSAL of #1" in rev_text
-    assert f"reversal of transaction {owed.txn.txn_id}: entered twice" in rev_text
+    assert "Reason: entered twice" in rev_text
     assert "No tokens, no credit" in rev_text
+
+
+# -------------------------------------------- every kind, line by line, roll and page
+
+STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} staff: tester")
+HEAD = [CLINIC, "1 Quay St, Cork", "555-0100", "VAT 123"]
+
+
+def receipt_lines(data: ReceiptData, tmp_path: Path, name: str) -> list[str]:
+    """The PDF's text lines, spaces collapsed; the local date-time line as <when>."""
+    text, _ = pdf_text(data, tmp_path, name)
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return ["<when> staff: tester" if STAMP.fullmatch(line) else line for line in lines]
+
+
+def both_papers(c: Clinic, txn_id: int, tmp_path: Path, *, copy: bool = False
+                ) -> dict[str, list[str]]:
+    out = {}
+    for paper in ("roll80", "letter"):
+        clinic_settings.set_value(c.ctx, "receipt_paper", paper)
+        out[paper] = receipt_lines(receipt_for(txn_id, copy=copy), tmp_path,
+                                   f"{txn_id}-{paper}-{copy}")
+    return out
+
+
+def test_every_kind_of_receipt_line_by_line(clinic: Clinic, tmp_path: Path) -> None:
+    """A sale (and its reprint), a check-in paid by token + cash with change, a
+    check-in partly from credit leaving an amount owed, a late-cancel fee paid by
+    token, a refund and a reversal: what each says, on the roll and on a page."""
+    c = clinic
+    clinic_settings.set_value(c.ctx, "late_cancel_fee", "25.00")
+    sale = sell(c.ctx, c.zoe, SaleItem(package=PKG5),
+                [Tender("card", 35000, "4242 auth 81A")]).txn_id                    # 1
+    token = visit_and_check_in(c, c.zoe, items=(("Herbs", 1250),),                  # 2
+                               tenders=(Tender("cash", 1250),), cash_given_cents=2000)
+    sell(c.ctx, c.bob, SaleItem(credit_cents=3000), [Tender("cash", 3000)])         # 3
+    owed = visit_and_check_in(c, c.bob)                                              # 4
+    appt = book(c.ctx, c.zoe, SVC, ANN, dt.datetime(2026, 3, 3, 10, 0)).appointment_id
+    fee = cancel(c.ctx, appt, take_token=True).txn                                   # 5
+    assert fee is not None
+    sell(c.ctx, c.bob, SaleItem(credit_cents=16000), [Tender("card", 16000)])       # 6
+    money_back = refund(c.ctx, c.bob, 4000, "cash")                                  # 7
+    rev = reverse(c.ctx, token.txn.txn_id, "wrong patient")                          # 8
+    zoe, bob, end = f"Patient: {ZOE}", "Patient: Bob Brown", "Thank you!"
+    sold = ["Five acupuncture (5 tokens) $350.00", "Total $350.00",
+            "Card (4242 auth 81A) $350.00",
+            "Balance after this receipt", f"{ACU} tokens left 5", end, f"Transaction {sale}"]
+    expected = {
+        (sale, False): [*HEAD, "Receipt #1", "<when> staff: tester", zoe, *sold],
+        (sale, True): [*HEAD, "Receipt #1", "COPY", "<when> staff: tester", zoe, *sold],
+        (token.txn.txn_id, False): [
+            *HEAD, "Receipt #2", "<when> staff: tester", zoe,
+            f"{SVC} 1 {ACU} token", "Herbs $12.50", "Total $12.50",
+            f"{ACU} token used 1", "Cash $12.50", "Cash handed over $20.00",
+            "Change given $7.50",
+            "Balance after this receipt", f"{ACU} tokens left 4", end,
+            f"Transaction {token.txn.txn_id}"],
+        (owed.txn.txn_id, False): [
+            *HEAD, "Receipt #4", "<when> staff: tester", bob,
+            f"{SVC} $95.00", "Total $95.00", "From credit $30.00", "Left owed $65.00",
+            "Balance after this receipt", "Owed $65.00", end,
+            f"Transaction {owed.txn.txn_id}"],
+        (fee.txn_id, False): [
+            *HEAD, "Receipt #5", "<when> staff: tester", zoe,
+            f"Appointment: {SVC}, 2026-03-03 10:00",
+            f"Late cancel fee 1 {ACU} token", f"{ACU} token used 1",
+            "Balance after this receipt", f"{ACU} tokens left 3", end,
+            f"Transaction {fee.txn_id}"],
+        (money_back.txn_id, False): [
+            *HEAD, "Refund #7", "<when> staff: tester", bob,
+            "Credit refunded $40.00", "Total refunded $40.00", "Cash paid out $40.00",
+            "Balance after this receipt", "Credit $55.00", end,
+            f"Transaction {money_back.txn_id}"],
+        (rev.txn_id, False): [
+            *HEAD, "REVERSAL of #2", "Receipt #8", "<when> staff: tester", zoe,
+            "Reason: wrong patient",
+            f"{SVC} 1 {ACU} token", "Herbs -$12.50", "Total reversed -$12.50",
+            f"{ACU} token returned 1", "Cash returned $12.50",
+            "Balance after this receipt", f"{ACU} tokens left 4", end,
+            f"Transaction {rev.txn_id}"]}
+    for (txn_id, copy), lines in expected.items():
+        found = both_papers(c, txn_id, tmp_path, copy=copy)
+        assert found["letter"] == lines, (txn_id, copy)
+        if txn_id == fee.txn_id:   # the roll is narrower: the appointment wraps, whole
+            lines = [*lines[:7], f"Appointment: {SVC},", "2026-03-03 10:00", *lines[8:]]
+        assert found["roll80"] == lines, (txn_id, copy)
+
+
+def test_a_change_note_is_read_whatever_the_reference_says() -> None:
+    """The change note is split from the tender's reference even when the reference
+    itself says "given"; a note that is not "given X, change Y" prints as it is."""
+    base = ReceiptData(
+        ClinicHeader("C"), "Receipt", 1, 1, dt.datetime(2026, 3, 2, 15, 0), "Ann", "Bob", 1,
+        (ReceiptLine("Massage", 8000),), (Payment("cash", 8000),), 8000,
+        change_note="given $100.00, change $20.00")
+    assert [row.left for row in _rows(base) if "given" in row.left.lower()] == [
+        "Change given"]
+    odd = _rows(ReceiptData(**{**{f: getattr(base, f) for f in base.__slots__},
+                               "change_note": "change kept as credit"}))
+    assert [(row.left, row.indent) for row in odd if "change" in row.left] == [
+        ("change kept as credit", 8)]
+    assert _split_change("cash gift given by dad given $50.00, change $5.00") == (
+        "cash gift given by dad", "given $50.00, change $5.00")
+    assert _split_change("given CHF 1,020.00, change CHF 0.50") == (
+        "", "given CHF 1,020.00, change CHF 0.50")
+    assert _split_change("slip 0042") == ("slip 0042", "")

@@ -308,8 +308,8 @@ def test_checkin_with_a_token_an_item_and_a_receipt(desk: Desk, tmp_path: Path) 
     assert receipt_body(pdf_lines(pdf)) == [
         "Receipt", "Receipt #4", "Patient: Ana Silva",
         "Acupuncture 30 1 Acupuncture token", "Herbs $12.50", "Total $12.50",
-        "From credit $12.50",
-        "Balance after this visit", "Acupuncture tokens 3", "Credit $27.50",
+        "Acupuncture token used 1", "From credit $12.50",
+        "Balance after this receipt", "Acupuncture tokens left 3", "Credit $27.50",
         f"Transaction {second}"]
     # No token this time: 65.00 + two items = 80.00, 30.00 card, 27.50 credit, 22.50 owed.
     pdf3 = tmp_path / "third.pdf"
@@ -324,7 +324,7 @@ def test_checkin_with_a_token_an_item_and_a_receipt(desk: Desk, tmp_path: Path) 
     assert body[3:] == [
         "Acupuncture 30 $65.00", "Herbs $12.50", "Cupping oil $2.50", "Total $80.00",
         "Card (4242 auth 81A) $30.00", "From credit $27.50", "Left owed $22.50",
-        "Balance after this visit", "Acupuncture tokens 3", "Owed $22.50",
+        "Balance after this receipt", "Acupuncture tokens left 3", "Owed $22.50",
         f"Transaction {body[-1].split()[-1]}"]
     assert appointment_status(desk, 3, v3) == "checked_in"
     assert verified(desk)["transactions"] == 5
@@ -724,9 +724,10 @@ def test_receipt_reprints_a_checkin_and_marks_a_copy(desk: Desk, tmp_path: Path)
     expected = [
         "Receipt", "Receipt #1", "Patient: Ben Okafor",
         "Acupuncture 30 $65.00", "Herbs $12.50", "Total $77.50",
-        "Cash $80.00", "Cash given $100.00, change $20.00", "Added to credit $2.50",
+        "Cash $80.00", "Cash handed over $100.00", "Change given $20.00",
+        "Added to credit $2.50",
         # The balances right after this visit, even when reprinted later.
-        "Balance after this visit", "Credit $2.50", f"Transaction {txn_id}"]
+        "Balance after this receipt", "Credit $2.50", f"Transaction {txn_id}"]
     assert receipt_body(pdf_lines(original)) == expected
     assert receipt_body(pdf_lines(copy)) == [*expected[:2], "COPY", *expected[2:]]
 

@@ -4,28 +4,43 @@ double-click and Enter to check in), checked against what the database holds aft
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDeadlineTimer, QMimeData, QPoint, QPointF, Qt, QTime
+from PySide6.QtCore import (
+    QDeadlineTimer,
+    QMimeData,
+    QPoint,
+    QPointF,
+    QSettings,
+    QStandardPaths,
+    Qt,
+    QTime,
+)
 from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QComboBox,
     QDialog,
+    QLabel,
+    QLineEdit,
     QMenu,
     QStyle,
     QStyleOptionButton,
 )
 
-from desk.data.models import Audit, Txn
+from desk.data.models import Account, Audit, Line, TokenKind, Txn
 from desk.services import queries, settings
 from desk.services.appointments import book, get_appointment, move
+from desk.ui.checkin_dialog import CheckInDialog
 from desk.ui.main_window import MainWindow
 from desk.ui.patient_summary import PatientSummaryDialog
+from desk.ui.receipt_preview import ReceiptPreview
 from desk.ui.schedule_view import MIME
-from desk.ui.visit_dialogs import CancelDialog, CheckInDialog, MoveDialog, ReverseDialog
+from desk.ui.visit_dialogs import CancelDialog, MoveDialog, ReverseDialog
 from tests.ui.conftest import TUESDAY, CheckinRequest, Clinic, at, check_in, wait_loaded
 
 # Popping the context menu up offscreen warns that the platform cannot raise windows
@@ -35,6 +50,21 @@ pytestmark = pytest.mark.qt_log_ignore(r"does not support raise\(\)",
 
 MENU = ["Check in…", "Move…", "Cancel…", "Late cancel…", "No-show…", "Reverse check-in…",
         "Open patient…", "Print last receipt"]
+
+
+
+@pytest.fixture(autouse=True)
+def workstation_settings(tmp_path: Path) -> Iterator[None]:
+    """This workstation's QSettings (remembered payment method, printer) start empty in
+    each test, isolated from other tests and xdist workers."""
+    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
+    default = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.GenericConfigLocation)
+    for fmt in formats:
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    yield
+    for fmt in formats:
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, default)
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -127,6 +157,47 @@ def press_ok(qtbot: Any, window: MainWindow, dialog: Any) -> None:
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
     wait_loaded(qtbot, window, loads)
+
+
+def press_save(qtbot: Any, window: MainWindow, dialog: CheckInDialog) -> None:
+    """Click the check-in's Save, wait for it to close and the grid to reload, then
+    close the receipt preview that follows."""
+    loads = window.loads
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, ReceiptPreview), timeout=10_000)
+    wait_loaded(qtbot, window, loads)
+    window.actions_.dialog.reject()
+    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+
+
+def retype(qtbot: Any, edit: QLineEdit, text: str) -> None:
+    """Select what the field holds and type over it."""
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, text)
+
+
+def first_payment_method(dialog: CheckInDialog) -> QComboBox:
+    combo = dialog.payments.rows[0][0]
+    assert isinstance(combo, QComboBox)
+    return combo
+
+
+def cancel_info(dialog: CancelDialog) -> str:
+    """What the cancel dialog says it will do, before anything is written."""
+    return next(label.text() for label in dialog.findChildren(QLabel)
+                if label.accessibleName() == "What this cancel does")
+
+
+def fee_lines(appointment_id: int) -> dict[str, int]:
+    """The fee transaction of a cancelled visit, per account code (debit positive)."""
+    txn = Txn.get(Txn.appointment_id == appointment_id, Txn.kind == "fee")
+    out: dict[str, int] = {}
+    for code, amount in (Line.select(Account.code, Line.amount)
+                         .join(Account, on=(Line.account == Account.id))
+                         .where(Line.txn == txn.id).tuples()):
+        out[code] = out.get(code, 0) + int(amount)
+    return {code: amount for code, amount in out.items() if amount}
 
 
 def double_click(qtbot: Any, window: MainWindow, pos: QPoint) -> None:
@@ -319,11 +390,12 @@ def test_check_in_from_the_menu_uses_one_of_zoes_tokens(
     assert wallet(clinic.zoe) == (0, {"Acupuncture": 4})
 
     dialog = open_dialog(qtbot, window, zoe, "Check in…", CheckInDialog)
-    assert dialog.block.appointment_id == zoe
+    assert dialog.form.appointment_id == zoe
     assert dialog.use_token.isChecked() and dialog.use_token.isEnabled()
     assert not dialog.use_credit.isEnabled()
-    assert dialog.method.currentData() == ""
-    press_ok(qtbot, window, dialog)
+    assert dialog.payments.amount_edit(0).text() == ""        # nothing to pay
+    assert dialog.totals.text() == "Due $0.00 · Paid $0.00"
+    press_save(qtbot, window, dialog)
 
     row = get_appointment(zoe)
     assert row.status == "checked_in"
@@ -344,23 +416,27 @@ def test_check_in_from_the_menu_uses_bobs_credit_and_a_card_for_the_rest(
     dialog = open_dialog(qtbot, window, bob, "Check in…", CheckInDialog)
     assert not dialog.use_token.isChecked() and not dialog.use_token.isEnabled()
     assert dialog.use_credit.isChecked()
-    dialog.method.setCurrentIndex(dialog.method.findData("card"))
+    assert first_payment_method(dialog).currentData() == "card"
     # credit comes first; the card is offered what remains, and the dialog says so
-    assert dialog.amount.text() == "107.50"
-    assert dialog.summary.text() == ("Due $120.00 · credit applied $12.50 · paid $107.50. "
-                                     "Credit after: $0.00.")
-    dialog.amount.clear()
-    qtbot.keyClicks(dialog.amount, "110.00")
-    assert dialog.summary.text() == ("Due $120.00 · credit applied $10.00 · paid $110.00. "
-                                     "Credit after: $2.50.")
-    dialog.amount.clear()
-    qtbot.keyClicks(dialog.amount, "107.50")
-    press_ok(qtbot, window, dialog)
+    amount = dialog.payments.amount_edit(0)
+    assert amount.text() == "107.50"
+    assert dialog.totals.text() == "Due $120.00 · Credit $12.50 · Paid $107.50"
+    assert dialog.result_line.text() == "Leaves nothing on account."
+    retype(qtbot, amount, "110.00")
+    assert dialog.totals.text() == "Due $120.00 · Credit $10.00 · Paid $110.00"
+    assert dialog.result_line.text() == "Leaves $2.50 credit."
+    retype(qtbot, amount, "107.50")
+    assert dialog.totals.text() == "Due $120.00 · Credit $12.50 · Paid $107.50"
+    press_save(qtbot, window, dialog)
 
     row = get_appointment(bob)
     assert row.status == "checked_in"
-    assert Txn.get_by_id(row.checkin_txn_id).receipt_no == 2
+    txn = Txn.get_by_id(row.checkin_txn_id)
+    assert txn.receipt_no == 2
     assert wallet(clinic.bob) == (0, {})
+    lines = {(line.account.code, line.amount) for line in txn.lines if line.amount}
+    assert lines == {("tender:card", 10750), (f"patient:{clinic.bob}:credit", 1250),
+                     (f"revenue:service:{clinic.msg}", -12000)}
     assert "receipt 2" in window.status.text()
 
 
@@ -371,16 +447,22 @@ def test_the_suggested_amount_follows_the_token_choice(
     window = make_window()
     dialog = open_dialog(qtbot, window, clinic.visits["zoe"], "Check in…", CheckInDialog)
     assert dialog.use_token.isChecked()
-    dialog.method.setCurrentIndex(dialog.method.findData("cash"))
-    assert dialog.amount.text() == ""
-    dialog.use_token.setChecked(False)
-    assert dialog.amount.text() == "95.00"
-    assert dialog.summary.text() == "Due $95.00 · paid $95.00. Credit after: $0.00."
-    dialog.use_token.setChecked(True)
-    assert dialog.amount.text() == ""
-    assert dialog.summary.text() == "Due $0.00 · one Acupuncture token. Credit after: $0.00."
-    qtbot.keyClicks(dialog.amount, "abc")
-    assert "Amount" in dialog.summary.text()
+    method = first_payment_method(dialog)
+    method.setCurrentIndex(method.findData("cash"))
+    amount = dialog.payments.amount_edit(0)
+    assert amount.text() == ""
+    tick(qtbot, dialog.use_token)
+    assert not dialog.use_token.isChecked()
+    assert amount.text() == "95.00"
+    assert dialog.totals.text() == "Due $95.00 · Paid $95.00"
+    assert dialog.result_line.text() == "Leaves 4 Acupuncture tokens."
+    tick(qtbot, dialog.use_token)
+    assert amount.text() == ""
+    assert dialog.totals.text() == "Due $0.00 · Paid $0.00"
+    assert dialog.result_line.text() == "Leaves 3 Acupuncture tokens."
+    qtbot.keyClicks(amount, "abc")
+    assert dialog.message.text().startswith("Payment 1 amount: ")
+    assert dialog.totals.text() == ""
     dialog.reject()
 
 
@@ -390,7 +472,7 @@ def test_the_check_in_message_stays_in_the_status_bar(
     must not wipe it."""
     window = make_window()
     dialog = open_dialog(qtbot, window, clinic.visits["zoe"], "Check in…", CheckInDialog)
-    press_ok(qtbot, window, dialog)
+    press_save(qtbot, window, dialog)
     assert window.status.text() == "Checked in Zoë Adams; receipt 2."
 
 
@@ -405,6 +487,13 @@ def test_cancel_on_time_is_free(make_window: Any, clinic: Clinic, qtbot: Any) ->
 
     dialog = open_dialog(qtbot, window, dan, "Cancel…", CancelDialog)
     assert dialog.windowTitle() == "Cancel visit"
+    assert dialog.ok.text() == "Cancel visit"
+    assert cancel_info(dialog) == ("No fee: nothing is charged. A token held for this "
+                                   "visit is released (per the clinic's settings).")
+    # Without a fee there is nothing to pay or waive: those fields must not show (they
+    # are not in the layout, so they would sit over the heading's top-left corner).
+    assert [w.isVisibleTo(dialog) for w in (dialog.take_token, dialog.waive, dialog.reason)] \
+        == [False, False, False]
     press_ok(qtbot, window, dialog)
 
     assert get_appointment(dan).status == "cancelled"
@@ -421,12 +510,89 @@ def test_late_cancel_adds_the_fee_to_what_cat_owes(
     assert wallet(clinic.cat) == (-2500, {})
 
     dialog = open_dialog(qtbot, window, cat, "Late cancel…", CancelDialog)
+    assert (dialog.windowTitle(), dialog.ok.text()) == ("Late cancel", "Late cancel")
+    assert cancel_info(dialog) == ("Fee <b>$30.00</b>: it will be left owed (not enough "
+                                   "free credit), unless paid with a token or waived below.")
+    assert not dialog.take_token.isEnabled()             # Cat has no token
     press_ok(qtbot, window, dialog)
 
     assert get_appointment(cat).status == "late_cancelled"
     assert wallet(clinic.cat) == (-5500, {})
+    assert fee_lines(cat) == {f"patient:{clinic.cat}:credit": 3000, "revenue:fees": -3000}
+    assert window.status.text() == "Cat Diaz: late-cancelled; the fee was left owed."
     block = window.view.grid.blocks[cat]
     assert (block.status, block.badge) == ("late_cancelled", "LATE CANCEL")
+
+
+def test_a_late_cancel_fee_is_taken_from_bobs_credit(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    settings.set_value(clinic.ctx, "late_cancel_fee", "10.00")
+    window = make_window()
+    bob = clinic.visits["bob"]
+
+    dialog = open_dialog(qtbot, window, bob, "Late cancel…", CancelDialog)
+    assert cancel_info(dialog) == ("Fee <b>$10.00</b>: it will be taken from credit ($12.50 "
+                                   "free), unless paid with a token or waived below.")
+    assert dialog.take_token.text() == "Pay the fee with one Massage token (0 free)"
+    assert not dialog.take_token.isEnabled()
+    press_ok(qtbot, window, dialog)
+
+    assert get_appointment(bob).status == "late_cancelled"
+    assert wallet(clinic.bob) == (250, {})
+    assert fee_lines(bob) == {f"patient:{clinic.bob}:credit": 1000, "revenue:fees": -1000}
+    assert window.status.text() == "Bob Brown: late-cancelled; the fee was taken from credit."
+
+
+def test_cancel_inside_the_window_says_it_counts_as_a_late_cancel(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    """Cat's visit is Tuesday 09:00, 18 hours away: inside the default 24-hour window,
+    an on-time "Cancel…" is a late cancel, and the dialog says so before saving."""
+    settings.set_value(clinic.ctx, "late_cancel_fee", "30.00")
+    window = make_window()
+    cat = clinic.visits["cat"]
+
+    dialog = open_dialog(qtbot, window, cat, "Cancel…", CancelDialog)
+    assert (dialog.windowTitle(), dialog.ok.text()) == ("Cancel visit", "Late cancel")
+    assert cancel_info(dialog) == (
+        "This is inside the clinic's 24-hour window, so it counts as a <b>late cancel</b>."
+        "<br>Fee <b>$30.00</b>: it will be left owed (not enough free credit), unless paid "
+        "with a token or waived below.")
+    press_ok(qtbot, window, dialog)
+
+    assert get_appointment(cat).status == "late_cancelled"
+    assert wallet(clinic.cat) == (-5500, {})
+    assert fee_lines(cat) == {f"patient:{clinic.cat}:credit": 3000, "revenue:fees": -3000}
+    # Judged by the window, not forced: no "forced late cancel" audit.
+    assert Audit.select().where(Audit.entity_id == cat,
+                                Audit.action == "forced late cancel").count() == 0
+
+
+def test_a_late_cancel_fee_paid_with_one_of_zoes_tokens(
+        make_window: Any, clinic: Clinic, qtbot: Any) -> None:
+    settings.set_value(clinic.ctx, "late_cancel_fee", "30.00")
+    window = make_window()
+    zoe = clinic.visits["zoe"]
+    assert wallet(clinic.zoe) == (0, {"Acupuncture": 4})
+
+    dialog = open_dialog(qtbot, window, zoe, "Late cancel…", CancelDialog)
+    assert dialog.take_token.text() == "Pay the fee with one Acupuncture token (4 free)"
+    assert dialog.take_token.isEnabled() and not dialog.take_token.isChecked()
+    tick(qtbot, dialog.take_token)
+    assert dialog.take_token.isChecked()
+    press_ok(qtbot, window, dialog)
+
+    assert get_appointment(zoe).status == "late_cancelled"
+    assert wallet(clinic.zoe) == (0, {"Acupuncture": 3})
+    acupuncture = TokenKind.get(TokenKind.name == "Acupuncture").id
+    # One token back to the clinic; its value (70.00 of the 350.00 five-pack) leaves
+    # prepaid and is earned as the fee. No tender, nothing on Zoë's credit.
+    assert fee_lines(zoe) == {f"patient:{clinic.zoe}:tok:{acupuncture}": 1,
+                              f"issued:{acupuncture}": -1, "prepaid": 7000,
+                              "revenue:fees": -7000}
+    view = queries.history(clinic.zoe)[0]
+    assert (view.kind, view.credit_change_cents, view.token_changes) == (
+        "fee", 0, {"Acupuncture": -1})
+    assert window.status.text() == "Zoë Adams: late-cancelled; the fee was paid with a token."
 
 
 def test_waiving_the_fee_needs_a_reason(make_window: Any, clinic: Clinic, qtbot: Any
@@ -442,7 +608,7 @@ def test_waiving_the_fee_needs_a_reason(make_window: Any, clinic: Clinic, qtbot:
     assert dialog.waive.isChecked() and dialog.reason.isEnabled()
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
 
-    assert dialog.message.text() == "Say why the fee is waived."
+    assert dialog.message.text() == "Reason: say why the fee is waived."
     assert window.actions_.dialog is dialog and dialog.isVisible()
     assert window.tasks.pending == 0
     assert get_appointment(cat).status == "booked"
@@ -456,6 +622,14 @@ def test_waiving_the_fee_needs_a_reason(make_window: Any, clinic: Clinic, qtbot:
     waived = Audit.select().where(Audit.entity == "appointment", Audit.entity_id == cat,
                                   Audit.action == "fee waived")
     assert waived.count() == 1
+    assert waived.get().after == '{"fee_cents": 3000, "reason": "car broke down"}'
+    txn = Txn.get(Txn.appointment_id == cat)
+    assert (txn.kind, txn.receipt_no, txn.memo) == (
+        "cancel", None, "late-cancelled: Acupuncture 45 2026-03-03 09:00 "
+                        "(fee waived: car broke down)")
+    assert [line.amount for line in txn.lines] == []      # nothing charged
+    assert txn_count() == before + 1
+    assert window.status.text() == "Cat Diaz: late-cancelled."
 
 
 def test_reverse_check_in_needs_a_reason_then_gives_the_token_back(
@@ -488,20 +662,25 @@ def test_reverse_check_in_needs_a_reason_then_gives_the_token_back(
 def test_print_last_receipt_writes_the_checked_in_visits_pdf(
         make_window: Any, clinic: Clinic, qtbot: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy opens in the receipt preview (it used to be written straight to a
+    file); Save as PDF writes it."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))   # where receipts_dir() points
     zoe = clinic.visits["zoe"]
     check_in(clinic.ctx, CheckinRequest(zoe, use_token=True))
     window = make_window()
-    opened: list[Path] = []
-    window.actions_.open_file = opened.append
 
     choose(menu_for(window, zoe), "Print last receipt")
-    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, ReceiptPreview), timeout=5000)
 
-    path = tmp_path / "desk" / "receipts" / "receipt-2-copy.pdf"
-    assert opened == [path]
-    assert path.read_bytes().startswith(b"%PDF")
-    assert window.status.text() == f"Receipt 2 saved to {path}."
+    preview = window.actions_.dialog
+    assert (preview.windowTitle(), preview.file_stem) == ("Receipt 2 (copy)", "receipt-2-copy")
+    assert preview.pdf.startswith(b"%PDF")
+    path = tmp_path / "receipt-2-copy.pdf"             # where Save as PDF was pointed
+    preview.save_to(path)
+    assert path.read_bytes() == preview.pdf
+    preview.reject()
+    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+    assert window.status.text() == f"Saved {path}."
 
 
 def test_print_last_receipt_of_a_patient_without_one_says_so(
@@ -543,7 +722,7 @@ def test_double_click_on_a_visit_opens_its_check_in(
     cat = clinic.visits["cat"]
     double_click(qtbot, window, block_point(window, cat))
     qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, CheckInDialog), timeout=5000)
-    assert window.actions_.dialog.block.appointment_id == cat
+    assert window.actions_.dialog.form.appointment_id == cat
     assert window.view.selected_id == cat
     assert get_appointment(cat).status == "booked"     # nothing written before OK
 
@@ -559,12 +738,17 @@ def test_enter_on_the_selected_visit_opens_its_check_in(
     qtbot.keyClick(window.view, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, CheckInDialog), timeout=5000)
     dialog = window.actions_.dialog
-    assert dialog.block.appointment_id == dan
-    # Dan has neither tokens nor credit: nothing is preselected.
+    assert dialog.form.appointment_id == dan
+    # Dan has neither tokens nor credit: nothing is preselected; the card takes the price.
     assert not dialog.use_token.isEnabled() and not dialog.use_credit.isEnabled()
-    press_ok(qtbot, window, dialog)
-    assert get_appointment(dan).status == "checked_in"
-    assert wallet(clinic.dan) == (-9500, {})     # left owed
+    assert dialog.payments.amount_edit(0).text() == "95.00"
+    press_save(qtbot, window, dialog)
+    row = get_appointment(dan)
+    assert row.status == "checked_in"
+    lines = {(line.account.code, line.amount)
+             for line in Txn.get_by_id(row.checkin_txn_id).lines if line.amount}
+    assert lines == {("tender:card", 9500), (f"revenue:service:{clinic.acu}", -9500)}
+    assert wallet(clinic.dan) == (0, {})
 
 
 def test_double_click_on_a_checked_in_visit_only_says_so(

@@ -1,0 +1,141 @@
+"""The receipt preview (QtPdf) with Print and Save as PDF (SPEC §7).
+
+Printing goes to the printer this workstation remembers (the system print dialog
+picks and remembers it); a failed print is reported and never touches the ledger.
+Where QtPdf is missing (PySide6 below 6.12, i.e. Python 3.11) the preview offers
+to open the PDF in the system's viewer instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk.ui import printing
+
+ROLL_WIDTH_MM = 80
+
+
+def pdf_page_height_mm(pdf: bytes) -> float | None:
+    """The first page's height in mm, read from its MediaBox (for roll paper)."""
+    import re
+
+    match = re.search(rb"/MediaBox\s*\[\s*[-\d.]+\s+[-\d.]+\s+([-\d.]+)\s+([-\d.]+)\s*\]", pdf)
+    return None if match is None else float(match[2]) / 72 * 25.4
+
+
+def receipts_dir() -> Path:
+    return Path(platformdirs.user_data_dir("desk", appauthor=False)) / "receipts"
+
+
+def send_to_printer(pdf: bytes, title: str, paper: str, parent: QWidget | None,
+                    *, ask: bool) -> str | None:
+    """Print on this workstation's printer (asking for one first when ``ask`` or when
+    none is remembered). Returns a message for the status bar, or None if cancelled."""
+    name = printing.remembered_printer()
+    if ask or not name:
+        name = printing.pick_printer(parent)
+        if name is None:
+            return None
+    try:
+        printing.print_pdf(pdf, name, title=title, paper=paper,
+                           roll_height_mm=pdf_page_height_mm(pdf) if paper == "roll80" else None)
+    except printing.PrintError as exc:
+        QMessageBox.warning(parent, "Printing failed",
+                            f"{exc}\n\nNothing else changed: the visit and the payment are "
+                            "saved. Print the receipt again later from the visit's menu.")
+        return f"Printing failed: {exc}"
+    return f"{title} sent to {name}."
+
+
+class ReceiptPreview(QDialog):
+    """Shows one receipt (or statement) PDF with Print, Save as PDF and Close."""
+
+    def __init__(self, pdf: bytes, title: str, paper: str, file_stem: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.pdf, self.title, self.paper, self.file_stem = pdf, title, paper, file_stem
+        self.said = ""                      # what happened, for the window's status bar
+        self.viewer = self._viewer()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.print_button = buttons.addButton("Print…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.setDefault(True)
+        self.save_button = buttons.addButton("Save as PDF…",
+                                             QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.clicked.connect(self.print_)
+        self.save_button.clicked.connect(self.save_as)
+        if isinstance(self.viewer, QLabel):  # no QtPdf: the system's viewer instead
+            viewer = buttons.addButton("Open in PDF viewer",
+                                       QDialogButtonBox.ButtonRole.ActionRole)
+            viewer.clicked.connect(self.open_externally)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.viewer, 1)
+        layout.addWidget(buttons)
+        self.resize(460 if paper == "roll80" else 720, 760)
+
+    def _viewer(self) -> QWidget:
+        try:
+            from PySide6.QtPdf import QPdfDocument
+            from PySide6.QtPdfWidgets import QPdfView
+        except ImportError:
+            label = QLabel("This preview needs PySide6 6.12 (Python 3.12 or newer). "
+                           "Use Save as PDF, or open the receipt in your PDF viewer.", self)
+            label.setWordWrap(True)
+            return label
+        self._bytes = QByteArray(self.pdf)
+        self._buffer = QBuffer(self._bytes, self)
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document: Any = QPdfDocument(self)
+        self.document.load(self._buffer)
+        view = QPdfView(self)
+        view.setDocument(self.document)
+        view.setPageMode(QPdfView.PageMode.MultiPage)
+        view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        view.setAccessibleName("Receipt preview")
+        return view
+
+    def print_(self) -> None:
+        said = send_to_printer(self.pdf, self.title, self.paper, self, ask=True)
+        if said is not None:
+            self.said = said
+            if not said.startswith("Printing failed"):
+                self.accept()
+
+    def save_as(self) -> None:
+        folder = receipts_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path, _ = QFileDialog.getSaveFileName(self, "Save as PDF",
+                                              str(folder / f"{self.file_stem}.pdf"),
+                                              "PDF files (*.pdf)")
+        if path:
+            self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> None:
+        try:
+            path.write_bytes(self.pdf)
+        except OSError as exc:
+            QMessageBox.warning(self, "Save as PDF", f"Could not write {path}: {exc.strerror}")
+            return
+        self.said = f"Saved {path}."
+
+    def open_externally(self) -> None:
+        folder = receipts_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.file_stem}.pdf"
+        path.write_bytes(self.pdf)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
