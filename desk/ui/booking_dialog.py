@@ -56,6 +56,7 @@ class PatientSearch(QWidget):
         self.results = QListWidget(self)
         self.results.setAccessibleName("Matching patients")
         self.results.setMaximumHeight(150)
+        self.results.hide()  # shown once there is something to pick from
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
@@ -78,6 +79,7 @@ class PatientSearch(QWidget):
         query = self.edit.text().strip()
         if not query:
             self.results.clear()
+            self.results.hide()
             self._shown = ""
             return
         self.tasks.run(lambda: patients.find_patients(query, limit=20),
@@ -90,6 +92,7 @@ class PatientSearch(QWidget):
             item = QListWidgetItem(error_text(exc))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
+            self.results.show()
 
     def _show(self, query: str, found: list[patients.PatientInfo]) -> None:
         if not alive(self) or query != self.edit.text().strip():
@@ -105,6 +108,7 @@ class PatientSearch(QWidget):
             self.results.addItem(QListWidgetItem("No patient matches"))
             self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self.results.blockSignals(False)
+        self.results.show()
         self._shown = query
         if self._pick_first:
             self._pick_first = False

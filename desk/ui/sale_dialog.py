@@ -36,6 +36,16 @@ from desk.ui.widgets import BusyDialog, alive, error_text, set_error
 PACKAGE, TOKENS, CREDIT = "package", "tokens", "credit"
 
 
+def _page(widget: QWidget) -> QWidget:
+    """``widget`` at the top of a page of the stack (not stretched to its height)."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(widget)
+    layout.addStretch(1)
+    return page
+
+
 class SaleDialog(BusyDialog):
     def __init__(self, ctx: Ctx, tasks: Tasks, choices: SaleChoices, currency: str,
                  patient: PatientInfo | None = None, parent: QWidget | None = None) -> None:
@@ -58,7 +68,7 @@ class SaleDialog(BusyDialog):
         for name, kind, tokens, price in choices.packages:
             self.package.addItem(f"{name}: {tokens} {kind} tokens, "
                                  f"{format_money(price, currency)}", name)
-        self.pages.addWidget(self.package)
+        self.pages.addWidget(_page(self.package))
         tokens_page = QWidget(self)
         tokens_form = QFormLayout(tokens_page)
         self.kind = QComboBox(self)
@@ -77,7 +87,7 @@ class SaleDialog(BusyDialog):
         self.credit = QLineEdit(self)
         self.credit.setPlaceholderText("0.00")
         self.credit.setAccessibleName("Credit amount")
-        self.pages.addWidget(self.credit)
+        self.pages.addWidget(_page(self.credit))
         form = QFormLayout()
         form.addRow("&Patient", self.search)
         form.addRow("&Sell", self.what)
