@@ -112,15 +112,15 @@ def patient_find(ns: argparse.Namespace, ctx: Ctx) -> Output:
     return Output(data, text)
 
 
-def _receipt_target(path: str | None) -> Path | None:
+def _receipt_target(path: str | None, field: str = "--receipt") -> Path | None:
     """Check a --receipt/--out path before anything is written."""
     if path is None:
         return None
     target = Path(path).expanduser()
     if target.is_dir():
-        raise BadInput("--receipt", f"{target} is a folder; give a file name")
+        raise BadInput(field, f"{target} is a folder; give a file name")
     if not target.parent.is_dir():
-        raise BadInput("--receipt", f"the folder {target.parent} does not exist")
+        raise BadInput(field, f"the folder {target.parent} does not exist")
     return target
 
 
@@ -232,7 +232,7 @@ def day_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
 
 
 def receipt_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
-    target = _receipt_target(ns.out)
+    target = _receipt_target(ns.out, "--out")
     assert target is not None
     target.write_bytes(render_receipt(receipts.receipt_for(ns.txn, copy=ns.copy)))
     return Output({"txn_id": ns.txn, "file": str(target)}, f"Receipt written to {target}.")

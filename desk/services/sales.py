@@ -14,6 +14,7 @@ from desk.core.text import clean_text
 from desk.data.models import Account, Membership, Package
 from desk.data.tx import lock_accounts, run_write
 from desk.services import accounts
+from desk.services import settings as clinic_settings
 from desk.services.catalog import package_by_name, token_kind_id
 from desk.services.context import Ctx
 from desk.services.patients import get_patient
@@ -161,6 +162,7 @@ def _post_item(draft: Draft, ctx: Ctx, patient_id: int, item: SaleItem) -> int:
                      item.expires_days, f"{item.tokens} {item.token_kind} tokens")
         return item.price_cents
     assert item.credit_cents is not None
+    currency = clinic_settings.get("currency")
     draft.post(accounts.patient_credit(patient_id), MONEY, -item.credit_cents,
-               f"credit purchase {format_money(item.credit_cents)}")
+               f"credit purchase {format_money(item.credit_cents, currency)}")
     return item.credit_cents
