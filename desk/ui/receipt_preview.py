@@ -26,16 +26,6 @@ from PySide6.QtWidgets import (
 
 from desk.ui import printing
 
-ROLL_WIDTH_MM = 80
-
-
-def pdf_page_height_mm(pdf: bytes) -> float | None:
-    """The first page's height in mm, read from its MediaBox (for roll paper)."""
-    import re
-
-    match = re.search(rb"/MediaBox\s*\[\s*[-\d.]+\s+[-\d.]+\s+([-\d.]+)\s+([-\d.]+)\s*\]", pdf)
-    return None if match is None else float(match[2]) / 72 * 25.4
-
 
 def receipts_dir() -> Path:
     return Path(platformdirs.user_data_dir("desk", appauthor=False)) / "receipts"
@@ -51,8 +41,8 @@ def send_to_printer(pdf: bytes, title: str, paper: str, parent: QWidget | None,
         if name is None:
             return None
     try:
-        printing.print_pdf(pdf, name, title=title, paper=paper,
-                           roll_height_mm=pdf_page_height_mm(pdf) if paper == "roll80" else None)
+        # A roll's length is read from the PDF by print_pdf.
+        printing.print_pdf(pdf, name, title=title, paper=paper)
     except printing.PrintError as exc:
         QMessageBox.warning(parent, "Printing failed",
                             f"{exc}\n\nNothing else changed: the visit and the payment are "
