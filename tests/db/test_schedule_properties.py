@@ -650,6 +650,9 @@ def test_schedule_state_machine(backend: str, ctx: Any, clock: Any) -> None:
     machine = _make_machine(ctx, clock)
     run_state_machine_as_test(machine, settings=settings(
         max_examples=32, stateful_step_count=25, deadline=None, database=None,
+        # The same runs every time: random runs sometimes never reached a fee (about
+        # 1 in 10), which failed the coverage check below for no fault of desk's.
+        derandomize=True,
         # Every step is a real database write: shrinking a failure would take minutes.
         # The failing run's steps are printed as they were.
         phases=[Phase.explicit, Phase.reuse, Phase.generate],
