@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from desk.core.errors import DeskError
 from desk.core.money import format_money
 from desk.services import appointments, patients
-from desk.services.appointments import BookResult
 from desk.services.context import Ctx
 from desk.services.lookups import BookingChoices
 from desk.ui.tasks import Tasks
@@ -155,7 +154,6 @@ class BookingDialog(BusyDialog):
         super().__init__(parent)
         self.setWindowTitle("Book a visit")
         self.ctx, self.tasks, self.choices = ctx, tasks, choices
-        self.result_: BookResult | None = None
         self._key = str(uuid.uuid4())  # one booking per dialog, even on a double click
         self.search = PatientSearch(tasks, self)
         self.service = QComboBox(self)
@@ -238,21 +236,11 @@ class BookingDialog(BusyDialog):
         minutes, note, override = self.minutes.value(), self.note.text(), \
             self.override.isChecked()
         key = self._key
-        if self.busy:
-            return
-        self.set_busy(True)
-        set_error(self.message, "Booking…")
-        self.tasks.run(lambda: appointments.book(self.ctx, *args, duration_min=minutes,
-                                                 note=note, override=override, idem_key=key),
-                       self._booked, self._failed)
+        self.run_save(self.tasks, lambda: appointments.book(
+            self.ctx, *args, duration_min=minutes, note=note, override=override,
+            idem_key=key), "Booking…")
 
-    def _booked(self, result: BookResult) -> None:
-        self.set_busy(False)
-        self.result_ = result
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.set_busy(False)
+    def _save_failed(self, exc: BaseException) -> None:
+        super()._save_failed(exc)
         if isinstance(exc, DeskError) and "manager may override" in exc.message:
             self.override.show()
-        set_error(self.message, error_text(exc))

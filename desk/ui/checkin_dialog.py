@@ -11,9 +11,7 @@ refusal or a database error keeps everything typed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from html import escape
-from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -66,7 +64,6 @@ class CheckInDialog(BusyDialog):
         self.setWindowTitle(f"Check in — {form.patient_name}")
         self.ctx, self.tasks, self.form = ctx, tasks, form
         self.key = str(uuid.uuid4())
-        self.outcome: checkin.CheckinResult | None = None
         cur = form.currency
         layout = QVBoxLayout(self)
         layout.addWidget(self._heading())
@@ -303,16 +300,4 @@ class CheckInDialog(BusyDialog):
             set_error(self.message, error_text(exc))
             return
         ctx, key = self.ctx, self.key
-        self.set_busy(True)
-        set_error(self.message, "Saving…")
-        work: Callable[[], Any] = lambda: checkin.check_in(ctx, req, idem_key=key)  # noqa: E731
-        self.tasks.run(work, self._saved, self._failed)
-
-    def _saved(self, outcome: checkin.CheckinResult) -> None:
-        self.set_busy(False)
-        self.outcome = outcome
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.set_busy(False)
-        set_error(self.message, error_text(exc))
+        self.run_save(self.tasks, lambda: checkin.check_in(ctx, req, idem_key=key))

@@ -26,7 +26,7 @@ from desk.services import queries, sales
 from desk.services.context import Ctx
 from desk.services.lookups import SaleChoices
 from desk.services.patients import PatientInfo
-from desk.services.results import Balance, TxnResult
+from desk.services.results import Balance
 from desk.ui.booking_dialog import PatientSearch
 from desk.ui.checkin_dialog import leaves_sentence
 from desk.ui.money_rows import PaymentRows, amount_of
@@ -53,7 +53,6 @@ class SaleDialog(BusyDialog):
         self.setWindowTitle("Sale")
         self.ctx, self.tasks, self.choices, self.currency = ctx, tasks, choices, currency
         self.key = str(uuid.uuid4())
-        self.outcome: TxnResult | None = None
         self.wallet: Balance | None = None
         self.search = PatientSearch(tasks, self)
         self.search.results.currentItemChanged.connect(lambda *_: self._patient_changed())
@@ -210,16 +209,4 @@ class SaleDialog(BusyDialog):
             set_error(self.message, error_text(exc))
             return
         ctx, key, pid = self.ctx, self.key, patient.id
-        self.set_busy(True)
-        set_error(self.message, "Saving…")
-        self.tasks.run(lambda: sales.sell(ctx, pid, item, tenders, idem_key=key),
-                       self._saved, self._failed)
-
-    def _saved(self, outcome: TxnResult) -> None:
-        self.set_busy(False)
-        self.outcome = outcome
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.set_busy(False)
-        set_error(self.message, error_text(exc))
+        self.run_save(self.tasks, lambda: sales.sell(ctx, pid, item, tenders, idem_key=key))

@@ -60,8 +60,7 @@ class VisitActions(QObject):
 
     def _show(self, dialog: QDialog, done: Callable[[Any], None]) -> None:
         self.dialog = dialog
-        dialog.accepted.connect(lambda: done(getattr(dialog, "outcome", None)
-                                             or getattr(dialog, "result_", None)))
+        dialog.accepted.connect(lambda: done(getattr(dialog, "outcome", None)))
         dialog.finished.connect(lambda _r: self._closed(dialog))
         dialog.open()
 

@@ -45,7 +45,6 @@ class _ServiceDialog(BusyDialog):
         self.setWindowTitle(title)
         self.ctx, self.tasks = ctx, tasks
         self.key = str(uuid.uuid4())  # persisted with the write: a double click replays
-        self.outcome: Any = None
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Message")
@@ -70,20 +69,8 @@ class _ServiceDialog(BusyDialog):
         except DeskError as exc:
             set_error(self.message, error_text(exc))
             return
-        if work is None or self.busy:
-            return
-        self.set_busy(True)
-        set_error(self.message, "Saving…")
-        self.tasks.run(work, self._done, self._failed)
-
-    def _done(self, outcome: Any) -> None:
-        self.set_busy(False)
-        self.outcome = outcome
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.set_busy(False)
-        set_error(self.message, error_text(exc))
+        if work is not None:
+            self.run_save(self.tasks, work)
 
 
 def _heading(block: Block, currency: str) -> QLabel:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QWidget
 
 from desk.core.errors import DatabaseFault, DeskError
+
+if TYPE_CHECKING:
+    from desk.ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +39,36 @@ def alive(widget: QWidget) -> bool:
 
 
 class BusyDialog(QDialog):
-    """A dialog that cannot be closed while its write is on its way: the outcome
-    (written or refused) always comes back to it, and a second try never starts."""
+    """A dialog that saves through the worker and cannot be closed while its write is
+    on its way: the outcome (written or refused) always comes back to it, a second
+    try never starts, and a refusal keeps everything typed. Subclasses provide
+    ``buttons`` and a ``message`` label."""
 
     buttons: QDialogButtonBox
+    message: QLabel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.busy = False
+        self.outcome: Any = None
+
+    def run_save(self, tasks: Tasks, work: Callable[[], Any], saying: str = "Saving…") -> None:
+        """Run ``work`` on the worker; accept with its result as ``outcome``, or show
+        why it failed and stay open."""
+        if self.busy:
+            return
+        self.set_busy(True)
+        set_error(self.message, saying)
+        tasks.run(work, self._saved, self._save_failed)
+
+    def _saved(self, outcome: Any) -> None:
+        self.set_busy(False)
+        self.outcome = outcome
+        self.accept()
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self.set_busy(False)
+        set_error(self.message, error_text(exc))
 
     def set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -163,7 +163,7 @@ def test_a_booking_over_another_visit_is_refused_in_the_dialog(
     assert window.actions_.dialog is dialog
     assert dialog.book_button.isEnabled()      # the receptionist can change the time
     assert dialog.override.isHidden()          # no override for a double booking
-    assert dialog.result_ is None
+    assert dialog.outcome is None
     assert tuesday(clinic) == initial(clinic)
 
 
@@ -218,7 +218,7 @@ def test_book_without_a_patient_asks_for_one_and_writes_nothing(
     qtbot.waitUntil(lambda: dialog.search.results.count() > 0, timeout=5000)
     qtbot.waitUntil(lambda: not window.tasks.pending, timeout=5000)
     assert dialog.isVisible()
-    assert dialog.result_ is None
+    assert dialog.outcome is None
     assert tuesday(clinic) == initial(clinic)
 
 
