@@ -112,18 +112,6 @@ def patient_find(ns: argparse.Namespace, ctx: Ctx) -> Output:
     return Output(data, text)
 
 
-def _receipt_target(path: str | None, field: str = "--receipt") -> Path | None:
-    """Check a --receipt/--out path before anything is written."""
-    if path is None:
-        return None
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise BadInput(field, f"{target} is a folder; give a file name")
-    if not target.parent.is_dir():
-        raise BadInput(field, f"the folder {target.parent} does not exist")
-    return target
-
-
 def _with_receipt(out: Output, txn_id: int, target: Path | None) -> Output:
     """Write the receipt after the commit; a failure never undoes the transaction."""
     if target is None:
@@ -232,14 +220,18 @@ def day_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
 
 
 def receipt_cmd(ns: argparse.Namespace, ctx: Ctx) -> Output:
-    target = _receipt_target(ns.out, "--out")
-    assert target is not None
-    target.write_bytes(render_receipt(receipts.receipt_for(ns.txn, copy=ns.copy)))
+    target = _pdf_target(ns.out, "--out")
+    _write_whole(target, render_receipt(receipts.receipt_for(ns.txn, copy=ns.copy)), "--out")
     return Output({"txn_id": ns.txn, "file": str(target)}, f"Receipt written to {target}.")
 
 
+def _receipt_target(path: str | None, option: str = "--receipt") -> Path | None:
+    """Check an optional --receipt path before anything is written."""
+    return None if path is None else _pdf_target(path, option)
+
+
 def _pdf_target(path: str, option: str) -> Path:
-    """Check an output path before anything is read or written."""
+    """Check an output path (--receipt, --out) before anything is read or written."""
     if not path.strip():
         raise BadInput(option, "is empty; give a file name such as statement.pdf")
     target = Path(path).expanduser()
