@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QPoint, QSettings, QStandardPaths, Qt
+from PySide6.QtWidgets import QLineEdit
 
 from desk.services import catalog, patients
 from desk.services.appointments import book
@@ -110,6 +111,70 @@ def make_window(qtbot: Any, clinic: Clinic) -> Iterator[Any]:
         tasks.close(clinic.ctx.db.close)
 
 
+@pytest.fixture(autouse=True)
+def workstation_settings(tmp_path: Any) -> Iterator[None]:
+    """This workstation's QSettings (remembered payment method, printer, window size)
+    start empty in each test, isolated from other tests and xdist workers."""
+    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
+    default = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.GenericConfigLocation)
+    for fmt in formats:
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    yield
+    for fmt in formats:
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, default)
+
+
+# -- helpers shared by the UI tests -----------------------------------------------------
+
+def slot_point(window: MainWindow, when: dt.datetime, practitioner_id: int) -> QPoint:
+    """The middle of the grid cell of ``when`` in the practitioner's column (viewport
+    coordinates), asserting it is on screen so a click there is a real click."""
+    view, grid = window.view, window.view.grid
+    row = (when.hour * 60 + when.minute - grid.first_minute) // grid.slot_minutes
+    column = next(i for i, c in enumerate(grid.columns)
+                  if c.practitioner_id == practitioner_id and c.day == when.date())
+    assert grid.slot_time(row, column) == when
+    point = QPoint(view.columnViewportPosition(column) + view.columnWidth(column) // 2,
+                   view.rowViewportPosition(row) + view.rowHeight(row) // 2)
+    assert view.viewport().rect().contains(point)
+    return point
+
+
+def block_point(window: MainWindow, appointment_id: int) -> QPoint:
+    """The middle of a visit's block, asserting it is on screen."""
+    rect = window.view.block_rect(appointment_id)
+    assert rect is not None
+    assert window.view.viewport().rect().contains(rect.center())
+    return rect.center()
+
+
+def retype(qtbot: Any, edit: QLineEdit, text: str) -> None:
+    """Select what the field holds and type over it ("": erase it)."""
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    if text:
+        qtbot.keyClicks(edit, text)
+    else:
+        qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+
+
+def close_receipt(qtbot: Any, window: MainWindow, loads: int) -> str:
+    """After a save: wait for the grid to reload and the receipt preview to open, close
+    the preview and return its title."""
+    from desk.ui.receipt_preview import ReceiptPreview
+
+    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, ReceiptPreview),
+                    timeout=10_000)
+    wait_loaded(qtbot, window, loads)
+    preview = window.actions_.dialog
+    assert preview is not None
+    title = preview.windowTitle()
+    preview.reject()
+    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+    return title
+
+
 # Re-exported for the test modules.
-__all__ = ["ACU", "MSG", "TUESDAY", "CheckinRequest", "Clinic", "at", "check_in",
-           "wait_loaded"]
+__all__ = ["ACU", "MSG", "TUESDAY", "CheckinRequest", "Clinic", "at", "block_point",
+           "check_in", "close_receipt", "retype", "slot_point", "wait_loaded"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 
 from desk.data.models import Audit
 from desk.services import settings
@@ -14,24 +14,11 @@ from desk.services.appointments import get_appointment
 from desk.services.day import day_view
 from desk.ui.booking_dialog import BookingDialog
 from desk.ui.main_window import MainWindow
-from tests.ui.conftest import TUESDAY, Clinic, at, wait_loaded
+from tests.ui.conftest import TUESDAY, Clinic, at, slot_point, wait_loaded
 
 Row = tuple[int, int, int, dt.datetime, dt.datetime, str]
 
 
-def slot_point(window: MainWindow, when: dt.datetime, practitioner_id: int) -> QPoint:
-    """The middle of the grid cell of ``when`` in the practitioner's column (viewport
-    coordinates), asserting it is on screen so a click there is a real click."""
-    view, grid = window.view, window.view.grid
-    minute = when.hour * 60 + when.minute
-    row = (minute - grid.first_minute) // grid.slot_minutes
-    column = next(i for i, c in enumerate(grid.columns)
-                  if c.practitioner_id == practitioner_id and c.day == when.date())
-    assert grid.slot_time(row, column) == when
-    point = QPoint(view.columnViewportPosition(column) + view.columnWidth(column) // 2,
-                   view.rowViewportPosition(row) + view.rowHeight(row) // 2)
-    assert view.viewport().rect().contains(point)
-    return point
 
 
 def tuesday(clinic: Clinic) -> set[Row]:

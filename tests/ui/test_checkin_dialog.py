@@ -10,12 +10,10 @@ visit on Tuesday (Bob a 120.00 massage, the others a 95.00 acupuncture).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,25 +32,12 @@ from desk.services.results import Tender
 from desk.services.reversal import reverse
 from desk.ui.checkin_dialog import CheckInDialog, leaves_sentence
 from desk.ui.main_window import MainWindow
-from desk.ui.receipt_preview import ReceiptPreview
-from tests.ui.conftest import CheckinRequest, Clinic, check_in, wait_loaded
+from tests.ui.conftest import CheckinRequest, Clinic, check_in, close_receipt, retype, wait_loaded
 
 LEFT = Qt.MouseButton.LeftButton
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-@pytest.fixture(autouse=True)
-def workstation_settings(tmp_path: Path) -> Iterator[None]:
-    """This workstation's QSettings (the remembered payment method) start empty in
-    each test and never leak into another test or another xdist worker."""
-    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
-    default = QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.GenericConfigLocation)
-    for fmt in formats:
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
-    yield
-    for fmt in formats:
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, default)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -72,34 +57,14 @@ def open_check_in(qtbot: Any, window: MainWindow, appointment_id: int) -> CheckI
     return dialog
 
 
-def saved(qtbot: Any, window: MainWindow, loads: int) -> str:
-    """Wait for the saved dialog to close, the grid to reload and the receipt preview
-    to open; close the preview and return its title."""
-    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, ReceiptPreview),
-                    timeout=10_000)
-    wait_loaded(qtbot, window, loads)
-    preview = window.actions_.dialog
-    assert preview is not None
-    title = preview.windowTitle()
-    preview.reject()
-    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
-    return title
 
 
 def enter_to_save(qtbot: Any, window: MainWindow, dialog: CheckInDialog) -> str:
     loads = window.loads
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    return saved(qtbot, window, loads)
+    return close_receipt(qtbot, window, loads)
 
 
-def retype(qtbot: Any, edit: QLineEdit, text: str) -> None:
-    """Select what the field holds and type over it."""
-    edit.setFocus()
-    qtbot.keyClick(edit, Qt.Key.Key_A, CTRL)
-    if text:
-        qtbot.keyClicks(edit, text)
-    else:
-        qtbot.keyClick(edit, Qt.Key.Key_Backspace)
 
 
 def choose(qtbot: Any, combo: QComboBox, text: str) -> None:
@@ -341,7 +306,7 @@ def test_herbs_with_a_token_are_paid_by_card(
 
     loads = window.loads
     qtbot.keyClick(price, Qt.Key.Key_Return)         # Enter in a field saves too
-    saved(qtbot, window, loads)
+    close_receipt(qtbot, window, loads)
 
     txn = checkin_txn(zoe)
     codes = Codes(clinic)
@@ -603,7 +568,7 @@ def test_a_refusal_keeps_everything_typed_and_the_dialog_usable(
     reverse(clinic.ctx, other.txn.txn_id, "checked in on the wrong desk")
     loads = window.loads
     qtbot.mouseClick(dialog.save, LEFT)
-    saved(qtbot, window, loads)
+    close_receipt(qtbot, window, loads)
 
     txn = checkin_txn(dan)
     assert txn.id != other.txn.txn_id
@@ -624,7 +589,7 @@ def test_a_double_click_on_save_writes_one_transaction(
     qtbot.mouseDClick(dialog.save, LEFT)
     qtbot.mouseRelease(dialog.save, LEFT)
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    saved(qtbot, window, loads)
+    close_receipt(qtbot, window, loads)
     assert txn_count() == before + 1
     assert wallet(clinic.dan) == (0, {})
     assert lines_of(checkin_txn(dan).id) == {"tender:card": 9500, Codes(clinic).acu(): -9500}
@@ -649,6 +614,6 @@ def test_save_is_disabled_while_saving(make_window: Any, clinic: Clinic, qtbot: 
         assert get_appointment(dan).status == "booked"
     finally:
         gate.set()
-    saved(qtbot, window, loads)
+    close_receipt(qtbot, window, loads)
     assert get_appointment(dan).status == "checked_in"
     assert Txn.select().where(Txn.kind == "checkin").count() == 1

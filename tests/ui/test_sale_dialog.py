@@ -8,37 +8,21 @@ The clinic is the one in ``tests/ui/conftest.py``: Zoë 4 Acupuncture tokens, Bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from desk.data.models import Account, Line, Txn
 from desk.services import queries
 from desk.ui.main_window import MainWindow
-from desk.ui.receipt_preview import ReceiptPreview
 from desk.ui.sale_dialog import SaleDialog
-from tests.ui.conftest import Clinic, wait_loaded
+from tests.ui.conftest import Clinic, close_receipt, retype
 
 LEFT = Qt.MouseButton.LeftButton
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
-@pytest.fixture(autouse=True)
-def workstation_settings(tmp_path: Path) -> Iterator[None]:
-    """Each test starts with this workstation's QSettings empty (no printer, no
-    remembered payment method), isolated from other tests and xdist workers."""
-    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
-    default = QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.GenericConfigLocation)
-    for fmt in formats:
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
-    yield
-    for fmt in formats:
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, default)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -67,30 +51,14 @@ def wait_wallet(qtbot: Any, dialog: SaleDialog) -> None:
     qtbot.waitUntil(lambda: dialog.wallet is not None, timeout=5000)
 
 
-def saved(qtbot: Any, window: MainWindow, loads: int) -> str:
-    """Wait for the sale to close, the grid to reload and the receipt preview to open;
-    close it and return its title."""
-    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, ReceiptPreview),
-                    timeout=10_000)
-    wait_loaded(qtbot, window, loads)
-    preview = window.actions_.dialog
-    assert preview is not None
-    title = preview.windowTitle()
-    preview.reject()
-    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
-    return title
 
 
 def enter_to_sell(qtbot: Any, window: MainWindow, dialog: SaleDialog) -> str:
     loads = window.loads
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    return saved(qtbot, window, loads)
+    return close_receipt(qtbot, window, loads)
 
 
-def retype(qtbot: Any, edit: QLineEdit, text: str) -> None:
-    edit.setFocus()
-    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(edit, text)
 
 
 def choose(qtbot: Any, combo: QComboBox, text: str) -> None:
@@ -259,6 +227,6 @@ def test_a_double_click_on_sell_writes_once(
     qtbot.mouseDClick(dialog.save, LEFT)
     qtbot.mouseRelease(dialog.save, LEFT)
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    saved(qtbot, window, loads)
+    close_receipt(qtbot, window, loads)
     assert len(sales()) == before + 1
     assert wallet(clinic.zoe) == (0, {"Acupuncture": 9})

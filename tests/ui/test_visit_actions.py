@@ -4,7 +4,6 @@ double-click and Enter to check in), checked against what the database holds aft
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,6 @@ from PySide6.QtCore import (
     QMimeData,
     QPoint,
     QPointF,
-    QSettings,
-    QStandardPaths,
     Qt,
     QTime,
 )
@@ -26,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QLabel,
-    QLineEdit,
     QMenu,
     QStyle,
     QStyleOptionButton,
@@ -41,7 +37,18 @@ from desk.ui.patient_summary import PatientSummaryDialog
 from desk.ui.receipt_preview import ReceiptPreview
 from desk.ui.schedule_view import MIME
 from desk.ui.visit_dialogs import CancelDialog, MoveDialog, ReverseDialog
-from tests.ui.conftest import TUESDAY, CheckinRequest, Clinic, at, check_in, wait_loaded
+from tests.ui.conftest import (
+    TUESDAY,
+    CheckinRequest,
+    Clinic,
+    at,
+    block_point,
+    check_in,
+    close_receipt,
+    retype,
+    slot_point,
+    wait_loaded,
+)
 
 # Popping the context menu up offscreen warns that the platform cannot raise windows
 # or grab the keyboard (harmless, like propagateSizeHints in pyproject's list).
@@ -53,40 +60,12 @@ MENU = ["Check in…", "Move…", "Cancel…", "Late cancel…", "No-show…", "
 
 
 
-@pytest.fixture(autouse=True)
-def workstation_settings(tmp_path: Path) -> Iterator[None]:
-    """This workstation's QSettings (remembered payment method, printer) start empty in
-    each test, isolated from other tests and xdist workers."""
-    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
-    default = QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.GenericConfigLocation)
-    for fmt in formats:
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
-    yield
-    for fmt in formats:
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, default)
 
 
 # -- helpers ----------------------------------------------------------------------------
 
-def slot_point(window: MainWindow, when: dt.datetime, practitioner_id: int) -> QPoint:
-    """The middle of the grid cell of ``when`` in the practitioner's column."""
-    view, grid = window.view, window.view.grid
-    row = (when.hour * 60 + when.minute - grid.first_minute) // grid.slot_minutes
-    column = next(i for i, c in enumerate(grid.columns)
-                  if c.practitioner_id == practitioner_id and c.day == when.date())
-    assert grid.slot_time(row, column) == when
-    point = QPoint(view.columnViewportPosition(column) + view.columnWidth(column) // 2,
-                   view.rowViewportPosition(row) + view.rowHeight(row) // 2)
-    assert view.viewport().rect().contains(point)
-    return point
 
 
-def block_point(window: MainWindow, appointment_id: int) -> QPoint:
-    rect = window.view.block_rect(appointment_id)
-    assert rect is not None
-    assert window.view.viewport().rect().contains(rect.center())
-    return rect.center()
 
 
 def drag_event(cls: Any, target: QPoint, *args: Any) -> Any:
@@ -164,17 +143,9 @@ def press_save(qtbot: Any, window: MainWindow, dialog: CheckInDialog) -> None:
     close the receipt preview that follows."""
     loads = window.loads
     qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: isinstance(window.actions_.dialog, ReceiptPreview), timeout=10_000)
-    wait_loaded(qtbot, window, loads)
-    window.actions_.dialog.reject()
-    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+    close_receipt(qtbot, window, loads)
 
 
-def retype(qtbot: Any, edit: QLineEdit, text: str) -> None:
-    """Select what the field holds and type over it."""
-    edit.setFocus()
-    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClicks(edit, text)
 
 
 def first_payment_method(dialog: CheckInDialog) -> QComboBox:
