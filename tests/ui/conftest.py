@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from desk.services import catalog, patients
 from desk.services.appointments import book
@@ -175,6 +175,23 @@ def close_receipt(qtbot: Any, window: MainWindow, loads: int) -> str:
     return title
 
 
+def save_with_enter(qtbot: Any, window: MainWindow, dialog: QWidget) -> str:
+    """Press Enter in a money dialog, then close the receipt preview (its title)."""
+    loads = window.loads
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    return close_receipt(qtbot, window, loads)
+
+
+def choose(qtbot: Any, combo: QComboBox, text: str) -> None:
+    """Pick the entry starting with ``text`` with the arrow keys, as a keyboard user."""
+    combo.setFocus()
+    target = next(i for i in range(combo.count()) if combo.itemText(i).startswith(text))
+    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
+    while combo.currentIndex() != target:
+        qtbot.keyClick(combo, key)
+
+
 # Re-exported for the test modules.
 __all__ = ["ACU", "MSG", "TUESDAY", "CheckinRequest", "Clinic", "at", "block_point",
-           "check_in", "close_receipt", "retype", "slot_point", "wait_loaded"]
+           "check_in", "choose", "close_receipt", "retype", "save_with_enter", "slot_point",
+           "wait_loaded"]

@@ -32,12 +32,19 @@ from desk.services.results import Tender
 from desk.services.reversal import reverse
 from desk.ui.checkin_dialog import CheckInDialog, leaves_sentence
 from desk.ui.main_window import MainWindow
-from tests.ui.conftest import CheckinRequest, Clinic, check_in, close_receipt, retype, wait_loaded
+from tests.ui.conftest import (
+    CheckinRequest,
+    Clinic,
+    check_in,
+    choose,
+    close_receipt,
+    retype,
+    save_with_enter,
+    wait_loaded,
+)
 
 LEFT = Qt.MouseButton.LeftButton
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -55,25 +62,6 @@ def open_check_in(qtbot: Any, window: MainWindow, appointment_id: int) -> CheckI
     assert isinstance(dialog, CheckInDialog)
     assert dialog.form.appointment_id == appointment_id
     return dialog
-
-
-
-
-def enter_to_save(qtbot: Any, window: MainWindow, dialog: CheckInDialog) -> str:
-    loads = window.loads
-    qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    return close_receipt(qtbot, window, loads)
-
-
-
-
-def choose(qtbot: Any, combo: QComboBox, text: str) -> None:
-    """Pick an entry with the arrow keys, as a keyboard user does."""
-    combo.setFocus()
-    target = next(i for i in range(combo.count()) if combo.itemText(i).startswith(text))
-    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
 
 
 def tick(qtbot: Any, box: QCheckBox) -> None:
@@ -203,7 +191,7 @@ def test_enter_enter_checks_zoe_in_with_a_token(
                               "Now: 4 Acupuncture tokens")
     before = txn_count()
 
-    assert enter_to_save(qtbot, window, dialog) == "Receipt 2"
+    assert save_with_enter(qtbot, window, dialog) == "Receipt 2"
 
     txn = checkin_txn(zoe)
     assert txn.receipt_no == 2                       # the package sale took receipt 1
@@ -234,7 +222,7 @@ def test_enter_enter_checks_dan_in_at_the_price_by_card(
     assert dialog.totals.text() == "Due $95.00 · Paid $95.00"
     assert dialog.result_line.text() == "Leaves nothing on account."
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = checkin_txn(dan)
     codes = Codes(clinic)
@@ -249,14 +237,14 @@ def test_the_payment_method_chosen_last_is_the_next_default(
     assert payment_method(dialog, 0).currentData() == "card"
     choose(qtbot, payment_method(dialog, 0), "Cash")
     assert dialog.payments.amount_edit(0).text() == "95.00"
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
     assert tender_refs(checkin_txn(clinic.visits["dan"]).id) == [("tender:cash", 9500, "cash")]
 
     dialog = open_check_in(qtbot, window, clinic.visits["cat"])
     assert payment_method(dialog, 0).currentData() == "cash"
     assert dialog.totals.text() == "Due $95.00 · Paid $95.00"
     assert dialog.result_line.text() == "Leaves $25.00 owed."     # what Cat owed before
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
     txn = checkin_txn(clinic.visits["cat"])
     assert lines_of(txn.id) == {"tender:cash": 9500, Codes(clinic).acu(): -9500}
     assert wallet(clinic.cat) == (-2500, {})
@@ -276,7 +264,7 @@ def test_bobs_credit_covers_part_and_the_card_the_rest(
     assert dialog.totals.text() == "Due $120.00 · Credit $12.50 · Paid $107.50"
     assert dialog.result_line.text() == "Leaves nothing on account."
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = checkin_txn(bob)
     codes = Codes(clinic)
@@ -329,7 +317,7 @@ def test_paying_more_than_due_adds_credit(
     assert dialog.totals.text() == "Due $95.00 · Paid $150.00"
     assert dialog.result_line.text() == "Leaves $55.00 credit. (adds $55.00 credit)"
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     codes = Codes(clinic)
     assert lines_of(checkin_txn(dan).id) == {"tender:card": 15000, codes.acu(): -9500,
@@ -349,7 +337,7 @@ def test_forgot_wallet_clearing_the_payment_leaves_the_visit_owed(
     assert dialog.result_line.text() == ("Leaves $95.00 owed. "
                                          "(leaves $95.00 of this visit owed)")
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     codes = Codes(clinic)
     assert lines_of(checkin_txn(dan).id) == {codes.credit(clinic.dan): 9500,
@@ -368,7 +356,7 @@ def test_removing_the_payment_leaves_the_visit_owed(
     assert dialog.totals.text() == "Due $95.00 · Paid $0.00"
     assert dialog.result_line.text() == ("Leaves $95.00 owed. "
                                          "(leaves $95.00 of this visit owed)")
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
     assert tender_refs(checkin_txn(dan).id) == []
     assert wallet(clinic.dan) == (-9500, {})
 
@@ -391,7 +379,7 @@ def test_buying_the_package_at_check_in_pays_the_visit_with_its_token(
     assert dialog.totals.text() == "Due $350.00 · Paid $350.00"
     assert dialog.result_line.text() == "Leaves 4 Acupuncture tokens."
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = checkin_txn(dan)
     assert tender_refs(txn.id) == [("tender:card", 35000, "card")]
@@ -410,7 +398,7 @@ def test_cash_handed_over_shows_the_change(
     assert dialog.totals.text() == "Due $95.00 · Paid $95.00 · <b>Change $5.00</b>"
     assert dialog.result_line.text() == "Leaves nothing on account."
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = checkin_txn(dan)
     assert tender_refs(txn.id) == [("tender:cash", 9500,
@@ -429,7 +417,7 @@ def test_an_edited_treatment_price_is_what_is_charged(
     assert dialog.totals.text() == "Due $70.00 · Paid $70.00"
     assert dialog.result_line.text() == "Leaves nothing on account."
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     assert lines_of(checkin_txn(dan).id) == {"tender:card": 7000,
                                              Codes(clinic).acu(): -7000}
@@ -451,7 +439,7 @@ def test_card_and_cash_together(make_window: Any, clinic: Clinic, qtbot: Any) ->
     assert dialog.totals.text() == "Due $95.00 · Paid $95.00"
     assert dialog.result_line.text() == "Leaves nothing on account."
 
-    enter_to_save(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = checkin_txn(dan)
     assert tender_refs(txn.id) == [("tender:card", 6000, "card"),

@@ -17,12 +17,10 @@ from desk.data.models import Account, Line, Txn
 from desk.services import queries
 from desk.ui.main_window import MainWindow
 from desk.ui.sale_dialog import SaleDialog
-from tests.ui.conftest import Clinic, close_receipt, retype
+from tests.ui.conftest import Clinic, choose, close_receipt, retype, save_with_enter
 
 LEFT = Qt.MouseButton.LeftButton
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-
-
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -49,25 +47,6 @@ def open_sale(qtbot: Any, window: MainWindow, appointment_id: int | None) -> Sal
 def wait_wallet(qtbot: Any, dialog: SaleDialog) -> None:
     """The patient's balance is read on the worker after the dialog opens."""
     qtbot.waitUntil(lambda: dialog.wallet is not None, timeout=5000)
-
-
-
-
-def enter_to_sell(qtbot: Any, window: MainWindow, dialog: SaleDialog) -> str:
-    loads = window.loads
-    qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    return close_receipt(qtbot, window, loads)
-
-
-
-
-def choose(qtbot: Any, combo: QComboBox, text: str) -> None:
-    """Pick an entry with the arrow keys."""
-    combo.setFocus()
-    target = next(i for i in range(combo.count()) if combo.itemText(i).startswith(text))
-    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, key)
 
 
 def payment_method(dialog: SaleDialog, index: int = 0) -> QComboBox:
@@ -113,7 +92,7 @@ def test_ctrl_shift_s_sells_zoe_the_package_by_card(
                                     "Leaves 9 Acupuncture tokens.")
     before = len(sales())
 
-    assert enter_to_sell(qtbot, window, dialog) == "Receipt 2"
+    assert save_with_enter(qtbot, window, dialog) == "Receipt 2"
 
     assert len(sales()) == before + 1
     txn = sales()[-1]
@@ -144,7 +123,7 @@ def test_three_massage_tokens_paid_in_part_leave_the_rest_owed(
                                     "<b>$40.00 left owed</b><br>"
                                     "Leaves 3 Massage tokens and $40.00 owed.")
 
-    enter_to_sell(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = sales()[-1]
     assert txn.patient_id == clinic.dan
@@ -165,7 +144,7 @@ def test_fifty_of_credit_sold_for_cash(make_window: Any, clinic: Clinic, qtbot: 
     assert dialog.payments.amount_edit(0).text() == "50.00"
     assert dialog.totals.text() == "Price $50.00 · Paid $50.00<br>Leaves $62.50 credit."
 
-    enter_to_sell(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
 
     txn = sales()[-1]
     assert txn.patient_id == clinic.bob
@@ -192,7 +171,7 @@ def test_a_sale_without_a_patient_names_the_patient_field(
     qtbot.keyClick(dialog.search.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.search.patient is not None, timeout=5000)
     assert dialog.search.patient.id == clinic.dan
-    enter_to_sell(qtbot, window, dialog)
+    save_with_enter(qtbot, window, dialog)
     assert wallet(clinic.dan) == (0, {"Acupuncture": 5})
     assert Txn.select().count() == before + 1
 
