@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from peewee import Database
 from playhouse.test_utils import count_queries
 
 from desk.data.database import SQLITE_PRAGMAS, open_database
@@ -33,13 +34,18 @@ def _median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def bench_sale(n: int, folder: Path) -> tuple[float, float]:
-    db = open_database(f"sqlite:///{folder / 'bench.sqlite3'}")
+def _clinic(path: Path, patient: str = "Bench Patient") -> tuple[Database, Ctx, int]:
+    """A fresh SQLite clinic with "Acupuncture 60", the "Five" package and a patient."""
+    db = open_database(f"sqlite:///{path}")
     migrate(db)
     ctx = Ctx(db, staff="bench")
     catalog.add_service(ctx, "Acupuncture 60", 60, 9500, "Acupuncture")
     catalog.add_package(ctx, "Five", "Acupuncture", 5, 30000, 365)
-    pid = patients.add_patient(ctx, "Bench Patient").id
+    return db, ctx, patients.add_patient(ctx, patient).id
+
+
+def bench_sale(n: int, folder: Path) -> tuple[float, float]:
+    db, ctx, pid = _clinic(folder / "bench.sqlite3")
     sales.sell(ctx, pid, sales.SaleItem(package="Five"), [Tender("card", 30000)])  # warm up
     desk_times = []
     for _ in range(n):
@@ -89,12 +95,8 @@ def bench_checkin(n: int, folder: Path) -> tuple[float, float]:
     """A token check-in through the services vs the same rows written by bare sqlite3:
     txn + 4 lines + lot move + lot update + 4 balance updates + receipt counter +
     appointment update + audit row."""
-    db = open_database(f"sqlite:///{folder / 'checkin.sqlite3'}")
-    migrate(db)
-    ctx = Ctx(db, staff="bench")
+    db, ctx, pid = _clinic(folder / "checkin.sqlite3")
     catalog.add_practitioner(ctx, "Dr Bench")
-    catalog.add_service(ctx, "Acupuncture 60", 60, 9500, "Acupuncture")
-    pid = patients.add_patient(ctx, "Bench Patient").id
     sales.sell(ctx, pid, sales.SaleItem(tokens=n + 1, token_kind="Acupuncture",
                                         price_cents=(n + 1) * 8000), [Tender("card", 1)])
     start_at = dt.datetime(2030, 1, 1, 8, 0)
@@ -187,18 +189,13 @@ def bench_search(url: str, n: int) -> None:
 
 
 def bench_receipt(n: int, folder: Path) -> None:
-    """A check-in receipt built from the ledger and rendered as PDF (SPEC §12: 50 ms),
-    on an 80 mm roll and on Letter, with a CJK name (three embedded fonts)."""
+    """A sale's receipt built from the ledger and rendered as PDF (SPEC §12: 50 ms), on
+    an 80 mm roll and on Letter, with a CJK name (three embedded fonts)."""
     from desk.printing.receipt import render_receipt
     from desk.services import receipts
     from desk.services import settings as clinic_settings
 
-    db = open_database(f"sqlite:///{folder / 'receipt.sqlite3'}")
-    migrate(db)
-    ctx = Ctx(db, staff="bench")
-    catalog.add_service(ctx, "Acupuncture 60", 60, 9500, "Acupuncture")
-    catalog.add_package(ctx, "Five", "Acupuncture", 5, 30000, 365)
-    pid = patients.add_patient(ctx, "Zoë 李小龍").id
+    db, ctx, pid = _clinic(folder / "receipt.sqlite3", "Zoë 李小龍")
     result = sales.sell(ctx, pid, sales.SaleItem(package="Five"), [Tender("card", 30000)])
     for paper in ("roll80", "letter"):
         clinic_settings.set_value(ctx, "receipt_paper", paper)
