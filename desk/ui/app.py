@@ -98,6 +98,7 @@ def launch(db_url: str | None, staff: str | None, day: dt.date | None, *, week: 
     finally:
         live.stop()
         window.close()
+        window.actions_.spooler.close()
         tasks.close(db.close)
         db.close()
 

@@ -8,6 +8,7 @@ to open the PDF in the system's viewer instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from desk.ui import printing
+from desk.ui.tasks import Tasks
+from desk.ui.widgets import alive, error_text
 
 
 def receipts_dir() -> Path:
@@ -32,31 +35,38 @@ def receipts_dir() -> Path:
 
 
 def send_to_printer(pdf: bytes, title: str, paper: str, parent: QWidget | None,
-                    *, ask: bool) -> str | None:
+                    spooler: Tasks, done: Callable[[str, bool], None], *, ask: bool) -> None:
     """Print on this workstation's printer (asking for one first when ``ask`` or when
-    none is remembered). Returns a message for the status bar, or None if cancelled."""
+    none is remembered). The job is handed over on ``spooler``, a worker of its own,
+    so a slow or hung print queue never freezes the window or delays database work.
+    ``done(message, printed)`` follows on the GUI thread; nothing when cancelled."""
     name = printing.remembered_printer()
     if ask or not name:
         name = printing.pick_printer(parent)
         if name is None:
-            return None
-    try:
-        # A roll's length is read from the PDF by print_pdf.
-        printing.print_pdf(pdf, name, title=title, paper=paper)
-    except printing.PrintError as exc:
+            return
+    chosen = name
+
+    def failed(exc: BaseException) -> None:
+        if not isinstance(exc, printing.PrintError):
+            exc = printing.PrintError(error_text(exc))
         QMessageBox.warning(parent, "Printing failed",
                             f"{exc}\n\nNothing else changed: the visit and the payment are "
                             "saved. Print the receipt again later from the visit's menu.")
-        return f"Printing failed: {exc}"
-    return f"{title} sent to {name}."
+        done(f"Printing failed: {exc}", False)
+
+    # A roll's length is read from the PDF by print_pdf.
+    spooler.run(lambda: printing.print_pdf(pdf, chosen, title=title, paper=paper),
+                lambda _none: done(f"{title} sent to {chosen}.", True), failed)
 
 
 class ReceiptPreview(QDialog):
     """Shows one receipt (or statement) PDF with Print, Save as PDF and Close."""
 
-    def __init__(self, pdf: bytes, title: str, paper: str, file_stem: str,
+    def __init__(self, pdf: bytes, title: str, paper: str, file_stem: str, spooler: Tasks,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.spooler = spooler
         self.setWindowTitle(title)
         self.pdf, self.title, self.paper, self.file_stem = pdf, title, paper, file_stem
         self.said = ""                      # what happened, for the window's status bar
@@ -100,10 +110,13 @@ class ReceiptPreview(QDialog):
         return view
 
     def print_(self) -> None:
-        said = send_to_printer(self.pdf, self.title, self.paper, self, ask=True)
-        if said is not None:
+        send_to_printer(self.pdf, self.title, self.paper, self, self.spooler, self._printed,
+                        ask=True)
+
+    def _printed(self, said: str, printed: bool) -> None:
+        if alive(self):
             self.said = said
-            if not said.startswith("Printing failed"):
+            if printed:
                 self.accept()
 
     def save_as(self) -> None:

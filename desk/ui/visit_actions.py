@@ -26,6 +26,7 @@ from desk.ui.checkin_dialog import CheckInDialog
 from desk.ui.patient_summary import PatientSummaryDialog
 from desk.ui.receipt_preview import ReceiptPreview, send_to_printer
 from desk.ui.sale_dialog import SaleDialog
+from desk.ui.tasks import Tasks
 from desk.ui.visit_dialogs import CancelDialog, MoveDialog, ReverseDialog
 from desk.ui.widgets import error_text
 
@@ -50,6 +51,8 @@ class VisitActions(QObject):
         self.menu: QMenu | None = None
         self.confirm: Callable[[QWidget, str, str], bool] = _ask
         self.tell: Callable[[QWidget, str, str], Any] = QMessageBox.warning
+        # Print jobs wait on the spooler, never on the GUI or the database worker.
+        self.spooler = Tasks(self)
 
     @property
     def ctx(self) -> Any:
@@ -263,13 +266,12 @@ class VisitActions(QObject):
             title = f"Receipt {number}" + (" (copy)" if copy else "")
             if auto and self.window.settings.get("auto_print") == "true" \
                     and printing.remembered_printer():
-                said = send_to_printer(pdf, title, paper, self.window, ask=False)
-                if said is not None:
-                    self._say(said)
+                send_to_printer(pdf, title, paper, self.window, self.spooler,
+                                lambda said, _printed: self._say(said), ask=False)
                 return
             preview = ReceiptPreview(pdf, title, paper,
                                      f"receipt-{number}" + ("-copy" if copy else ""),
-                                     self.window)
+                                     self.spooler, self.window)
             self._show(preview, lambda _o: None)
             preview.finished.connect(lambda _r: self._say(preview.said) if preview.said
                                      else None)

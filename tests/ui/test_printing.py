@@ -19,6 +19,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, QTimer
@@ -308,3 +309,31 @@ def test_pick_printer_offers_the_remembered_printer(
 def test_queue_setup_is_idempotent(queue: Queue) -> None:
     cups_pdf_queue.cache_clear()                        # set up again, as a second worker
     assert cups_pdf_queue() == queue
+
+
+@needs_poppler
+@needs_qtpdf
+def test_the_preview_prints_on_its_own_worker_and_closes(
+        qtbot: Any, queue: Queue, token: str, saved_printer: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Print… in the receipt preview: the chosen printer is remembered, the job goes
+    to the spooler worker (the window keeps running), and the preview closes saying
+    where the receipt went."""
+    from desk.ui.receipt_preview import ReceiptPreview
+    from desk.ui.tasks import Tasks
+
+    monkeypatch.setattr(printing, "pick_printer",
+                        lambda _parent: (printing.remember_printer(queue.name), queue.name)[1])
+    spooler = Tasks()
+    title = f"Receipt 42 {token}"
+    preview = ReceiptPreview(receipt(), title, "roll80", "receipt-42", spooler)
+    qtbot.addWidget(preview)
+    preview.show()
+    preview.print_button.click()
+    qtbot.waitUntil(lambda: preview.result() == QDialog.DialogCode.Accepted, timeout=10_000)
+    assert preview.said == f"{title} sent to {queue.name}."
+    assert printing.remembered_printer() == queue.name
+    printed = text_of(queue.wait_for_pdf(token))
+    assert "Harbour Acupuncture" in printed
+    assert "Herbal formula" in printed
+    spooler.close()
