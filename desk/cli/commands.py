@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from desk.cli import patient_commands
 from desk.cli.output import (
     Output,
     balance_json,
@@ -375,4 +376,5 @@ HANDLERS: dict[str, Handler] = {
     "reverse": reverse, "expire": expire, "balance": balance, "history": history,
     "settings get": settings_get, "settings set": settings_set, "db backup": db_backup,
     "db restore": db_restore, "db verify": db_verify,
+    **patient_commands.HANDLERS,
 }

@@ -86,7 +86,7 @@ def build() -> argparse.ArgumentParser:
     q.add_argument("--expires-days", type=a.bounded(1, 36600))
     q.add_argument("--monthly", action="store_true")
 
-    p = cmds.add_parser("patient", help="add or find patients")
+    p = cmds.add_parser("patient", help="add, find, show or merge patients")
     sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     q = sub.add_parser("add")
     q.add_argument("--name", required=True, type=a.text_arg)
@@ -97,6 +97,37 @@ def build() -> argparse.ArgumentParser:
     q = sub.add_parser("find")
     q.add_argument("query", metavar="QUERY", type=a.text_arg)
     q.add_argument("--limit", type=a.bounded(1, 1000), default=50)
+    q = sub.add_parser("show", help="profile, household, balances, lots, holds, visits")
+    q.add_argument("patient_id", metavar="ID", type=a.record_id)
+    q = sub.add_parser("merge", help="merge a duplicate patient into the one kept")
+    q.add_argument("--keep", required=True, type=a.record_id)
+    q.add_argument("--drop", required=True, type=a.record_id)
+    q.add_argument("--reason", required=True, type=a.text_arg)
+    _key(q)
+
+    p = cmds.add_parser("household", help="link patients in a household, share a wallet")
+    sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    q = sub.add_parser("link", help="put --patient in the household of --with")
+    q.add_argument("--patient", required=True, type=a.record_id)
+    q.add_argument("--with", dest="with_id", required=True, type=a.record_id)
+    q.add_argument("--shared-wallet", action="store_true",
+                   help="the household spends one shared credit balance and tokens")
+    q.add_argument("--move-balance", action="store_true",
+                   help="move members' own balances into the shared wallet (audited)")
+    q.add_argument("--name", type=a.text_arg, help="name the household")
+    _key(q)
+    q = sub.add_parser("unlink", help="take --patient out of their household")
+    q.add_argument("--patient", required=True, type=a.record_id)
+    q = sub.add_parser("wallet", help="start or stop sharing one wallet")
+    q.add_argument("--household", required=True, type=a.record_id)
+    share = q.add_mutually_exclusive_group(required=True)
+    share.add_argument("--shared", dest="shared", action="store_const", const=True)
+    share.add_argument("--separate", dest="shared", action="store_const", const=False)
+    q.add_argument("--move-balance", action="store_true",
+                   help="with --shared: move members' own balances in (audited)")
+    q.add_argument("--move-to", type=a.record_id, metavar="PATIENT",
+                   help="with --separate: the member who receives the shared balance")
+    _key(q)
 
     p = cmds.add_parser("sell", help="sell a package, tokens or credit")
     p.add_argument("--patient", required=True, type=a.record_id)

@@ -222,10 +222,35 @@ def _schema_v3(dialect: str) -> list[str]:
     return out
 
 
+def _schema_v4(dialect: str) -> list[str]:
+    """Households that share one wallet, and merged duplicate patients.
+
+    A shared wallet's credit and tokens live on accounts owned by the household
+    (``account.household_id``), not by any one member, so a member can leave without
+    taking the family's balance along. A merged patient keeps its rows (its history
+    is immutable) and points at the patient it was merged into.
+    """
+    d = _DIALECTS[dialect]
+    out = [
+        f"ALTER TABLE household ADD COLUMN shared_wallet {d['bool']} NOT NULL "
+        f"DEFAULT {d['false']}",
+        "ALTER TABLE account ADD COLUMN household_id BIGINT REFERENCES household (id)",
+        "ALTER TABLE patient ADD COLUMN merged_into_id BIGINT REFERENCES patient (id)",
+        "CREATE INDEX account_household ON account (household_id)",
+        "CREATE INDEX patient_merged_into ON patient (merged_into_id)",
+        "CREATE INDEX patient_household ON patient (household_id)",
+    ]
+    if dialect == "postgres":
+        out += ["CREATE TRIGGER household_notify_change AFTER INSERT OR UPDATE OR DELETE "
+                "ON household FOR EACH STATEMENT EXECUTE FUNCTION desk_notify_change()"]
+    return out
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "ledger, catalog and patients", _schema_v1),
     Migration(2, "appointments, holds and memberships", _schema_v2),
     Migration(3, "change notifications for live refresh", _schema_v3),
+    Migration(4, "shared household wallets and merged patients", _schema_v4),
 ]
 LATEST = MIGRATIONS[-1].version
 

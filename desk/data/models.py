@@ -102,11 +102,14 @@ class Package(BaseModel):
 
 class Household(BaseModel):
     name = TextField()
+    #: Members spend one credit balance and one set of tokens (household accounts).
+    shared_wallet = BooleanField(default=False)
 
 
 class Patient(BaseModel):
     if TYPE_CHECKING:
         household_id: int | None
+        merged_into_id: int | None
 
     name = TextField()
     search_key = TextField(index=True)
@@ -118,6 +121,8 @@ class Patient(BaseModel):
     household = ForeignKeyField(Household, null=True, backref="members")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    #: A duplicate merged into another patient: inactive, its history shown there.
+    merged_into = ForeignKeyField("self", null=True, backref="merged")
 
 
 class Account(BaseModel):
@@ -126,11 +131,14 @@ class Account(BaseModel):
     if TYPE_CHECKING:
         patient_id: int | None
         token_kind_id: int | None
+        household_id: int | None
 
     code = TextField(unique=True)
     unit = TextField()
     kind = TextField()
     patient = ForeignKeyField(Patient, null=True, backref="accounts")
+    #: Set instead of ``patient`` for a household's shared wallet.
+    household = ForeignKeyField(Household, null=True, backref="accounts")
     token_kind = ForeignKeyField(TokenKind, null=True)
     balance = BigIntegerField(default=0)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from peewee import JOIN, fn
+from dataclasses import dataclass, field
+
+from peewee import JOIN, Expression, fn
 
 from desk.core.dates import as_date
 from desk.core.ledger import MONEY, credit_of, token_unit, tokens_of
-from desk.data.models import Account, Hold, Lot, Patient, TokenKind, rows
+from desk.data.database import is_postgres
+from desk.data.models import Account, Hold, Household, Lot, Patient, TokenKind, rows
 from desk.data.tx import memo
 from desk.services.results import Balance
 
@@ -20,26 +23,113 @@ REVENUE_FEES = "revenue:fees"
 REVENUE_EXPIRED = "revenue:expired"
 
 
+#: Who holds a balance: ("p", patient id) for a patient's own wallet, ("h", household
+#: id) for a household's shared wallet.
+Owner = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class WalletScope:
+    """Which accounts hold some patients' balances: their own, or for members of a
+    household that shares one wallet, the household's (one query to find out)."""
+
+    patient_ids: tuple[int, ...]
+    #: patient -> household, for every member of the shared households involved
+    #: (also members that are not in ``patient_ids``).
+    shared: dict[int, int] = field(default_factory=dict)
+
+    def owner(self, patient_id: int) -> Owner:
+        household = self.shared.get(patient_id)
+        return ("p", patient_id) if household is None else ("h", household)
+
+    def owner_of(self, patient_id: int | None, household_id: int | None) -> Owner | None:
+        """The owner of an account row, or None for an account outside the scope
+        (a shared-wallet member's own accounts, which stay empty)."""
+        if household_id is not None:
+            return ("h", int(household_id))
+        if patient_id is not None and int(patient_id) not in self.shared:
+            return ("p", int(patient_id))
+        return None
+
+    def members(self) -> list[int]:
+        """The patients and every member of their shared households."""
+        return sorted(set(self.patient_ids) | set(self.shared))
+
+    def condition(self) -> Expression:
+        own = [pid for pid in self.patient_ids if pid not in self.shared]
+        households = sorted(set(self.shared.values()))
+        cond: Expression = Account.patient.in_(own)
+        if households:
+            cond = cond | Account.household.in_(households)
+        return cond
+
+
+def wallet_scope(patient_ids: list[int]) -> WalletScope:
+    ids = tuple(sorted(set(patient_ids)))
+    if not ids:
+        return WalletScope(ids)
+    theirs = Patient.select(Patient.household).where(Patient.id.in_(ids),
+                                                     Patient.household.is_null(False))
+    shared = {int(pid): int(hid) for pid, hid in rows(
+        Patient.select(Patient.id, Patient.household)
+        .join(Household, on=(Patient.household == Household.id))
+        .where(Household.shared_wallet == True, Patient.household.in_(theirs)))}  # noqa: E712
+    return WalletScope(ids, shared)
+
+
+def shared_household(patient_id: int) -> int | None:
+    """The household whose shared wallet this patient spends, if any (cached for the
+    rest of the current write transaction)."""
+    cache = memo()
+    key = f"wallet:{patient_id}"
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    if cache is not None and is_postgres(Patient._meta.database):
+        # In a write: share-lock the patient and household rows, so a desk linking
+        # this patient to a household (which updates them) waits for this transaction
+        # to end, and this one waits for a link in progress and then reads its result.
+        found = (Patient.select(Patient.household).where(Patient.id == patient_id)
+                 .for_update("FOR SHARE").scalar())  # type: ignore[arg-type]
+        if found is not None and not (Household.select(Household.shared_wallet)
+                                      .where(Household.id == found)
+                                      .for_update("FOR SHARE")  # type: ignore[arg-type]
+                                      .scalar()):
+            found = None
+    else:
+        found = (Patient.select(Patient.household)
+                 .join(Household, on=(Patient.household == Household.id))
+                 .where(Patient.id == patient_id, Household.shared_wallet == True)  # noqa: E712
+                 .scalar())
+    household = None if found is None else int(found)
+    if cache is not None:
+        cache[key] = household
+    return household
+
+
 def preload(patient_ids: list[int]) -> None:
-    """Fetch the ids of the clinic's accounts and these patients' in one query, for
-    the rest of the current write transaction."""
+    """Fetch which wallet each patient spends and the ids of the clinic's accounts and
+    theirs in two queries, for the rest of the current write transaction."""
     cache = memo()
     if cache is None:
         return
+    scope = wallet_scope(patient_ids)
+    if not is_postgres(Patient._meta.database):   # PostgreSQL reads it under a lock
+        for pid in scope.patient_ids:
+            cache[f"wallet:{pid}"] = scope.shared.get(pid)
     for account_id, code in rows(Account.select(Account.id, Account.code).where(
-            Account.patient.is_null() | Account.patient.in_(sorted(set(patient_ids))))):
+            Account.patient.is_null() & Account.household.is_null() | scope.condition())):
         cache[f"acct:{code}"] = int(account_id)
 
 
 def _get_or_create(code: str, unit: str, kind: str, *, patient_id: int | None = None,
-                   token_kind_id: int | None = None) -> int:
+                   token_kind_id: int | None = None, household_id: int | None = None) -> int:
     cache = memo()
     if cache is not None and f"acct:{code}" in cache:
         return int(cache[f"acct:{code}"])
     row = Account.select(Account.id).where(Account.code == code).first()
     if row is None:
         (Account.insert(code=code, unit=unit, kind=kind, patient=patient_id,
-                        token_kind=token_kind_id, balance=0)
+                        household=household_id, token_kind=token_kind_id, balance=0)
          .on_conflict_ignore().execute())
         row = Account.get(Account.code == code)
     if cache is not None:
@@ -66,54 +156,127 @@ def tokens_issued(kind_id: int) -> int:
 
 
 def patient_credit(patient_id: int) -> int:
+    """The credit account this patient spends: their own, or their household's."""
+    household = shared_household(patient_id)
+    if household is not None:
+        return household_credit(household)
+    return own_credit(patient_id)
+
+
+def patient_tokens(patient_id: int, kind_id: int) -> int:
+    """The token account of a kind this patient spends: their own, or their household's."""
+    household = shared_household(patient_id)
+    if household is not None:
+        return household_tokens(household, kind_id)
+    return own_tokens(patient_id, kind_id)
+
+
+def own_credit(patient_id: int) -> int:
     return _get_or_create(f"patient:{patient_id}:credit", MONEY, "patient_credit",
                           patient_id=patient_id)
 
 
-def patient_tokens(patient_id: int, kind_id: int) -> int:
+def own_tokens(patient_id: int, kind_id: int) -> int:
     return _get_or_create(f"patient:{patient_id}:tok:{kind_id}", token_unit(kind_id),
                           "patient_tokens", patient_id=patient_id, token_kind_id=kind_id)
 
 
-def patient_account_ids(patient_id: int) -> list[int]:
-    return [int(a.id) for a in Account.select(Account.id)
-            .where(Account.patient == patient_id).order_by(Account.id)]
+def household_credit(household_id: int) -> int:
+    return _get_or_create(f"household:{household_id}:credit", MONEY, "patient_credit",
+                          household_id=household_id)
+
+
+def household_tokens(household_id: int, kind_id: int) -> int:
+    return _get_or_create(f"household:{household_id}:tok:{kind_id}", token_unit(kind_id),
+                          "patient_tokens", household_id=household_id, token_kind_id=kind_id)
+
+
+def wallet_codes(patient_id: int, household_id: int | None, kind_id: int) -> dict[str, str]:
+    """The codes of the token account of a kind and of the credit account a patient
+    spends ("tokens", "credit" by code), to look their ids up without creating them."""
+    owner = f"patient:{patient_id}" if household_id is None else f"household:{household_id}"
+    return {f"{owner}:tok:{kind_id}": "tokens", f"{owner}:credit": "credit"}
+
+
+def owner_accounts(owner: Owner) -> Expression:
+    """The condition selecting one owner's accounts."""
+    return Account.household == owner[1] if owner[0] == "h" else Account.patient == owner[1]
+
+
+def merged_ids(patient_id: int) -> list[int]:
+    """The patient and every duplicate merged into it (directly or through another)."""
+    found = [patient_id]
+    frontier = [patient_id]
+    while frontier:
+        frontier = [int(pid) for (pid,) in rows(
+            Patient.select(Patient.id).where(Patient.merged_into.in_(frontier)))]
+        frontier = [pid for pid in frontier if pid not in found]
+        found += frontier
+    return found
+
+
+def history_condition(patient_id: int) -> Expression:
+    """The accounts whose movements make up a patient's history: their own, those of
+    the duplicates merged into them, and their household's shared wallet."""
+    cond: Expression = Account.patient.in_(merged_ids(patient_id))
+    household = shared_household(patient_id)
+    if household is not None:
+        cond = cond | (Account.household == household)
+    return cond
 
 
 def balances_for(patient_ids: list[int]) -> dict[int, Balance]:
-    """Balances of several patients in three queries (cached balances, lot expiries,
-    tokens held for booked visits)."""
+    """Balances of several patients in four queries (who shares a wallet, cached
+    balances, lot expiries, tokens held for booked visits). Members of a household
+    sharing one wallet all show the household's balance."""
     ids = sorted(set(patient_ids))
-    credit = dict.fromkeys(ids, 0)
-    tokens: dict[int, dict[str, int]] = {pid: {} for pid in ids}
-    expiry: dict[int, dict[str, object]] = {pid: {} for pid in ids}
     if not ids:
         return {}
-    found = rows(Account.select(Account.patient, Account.kind, Account.balance, TokenKind.name)
+    scope = wallet_scope(ids)
+    owners = {scope.owner(pid) for pid in ids}
+    credit: dict[Owner, int] = dict.fromkeys(owners, 0)
+    tokens: dict[Owner, dict[str, int]] = {o: {} for o in owners}
+    expiry: dict[Owner, dict[str, object]] = {o: {} for o in owners}
+    held: dict[Owner, dict[str, int]] = {o: {} for o in owners}
+    where = scope.condition()
+    for pid, hid, kind, balance, kind_name in rows(
+            Account.select(Account.patient, Account.household, Account.kind, Account.balance,
+                           TokenKind.name)
             .join(TokenKind, join_type=JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
-            .where(Account.patient.in_(ids)))
-    for pid, kind, balance, kind_name in found:
+            .where(where)):
+        owner = scope.owner_of(pid, hid)
+        if owner not in owners:
+            continue
         if kind == "patient_credit":
-            credit[pid] = credit_of(balance)
+            credit[owner] = credit_of(balance)
         elif tokens_of(balance) != 0:
-            tokens[pid][kind_name] = tokens_of(balance)
-    soonest = rows(Lot.select(Account.patient, TokenKind.name, fn.MIN(Lot.expires_on))
-               .join(Account, on=(Lot.account == Account.id))
-               .join(TokenKind, on=(Account.token_kind == TokenKind.id))
-               .where(Account.patient.in_(ids), Lot.remaining > 0, Lot.expires_on.is_null(False))
-               .group_by(Account.patient, TokenKind.name))
-    for pid, kind_name, first in soonest:
-        expiry[pid][kind_name] = as_date(first)
-    held: dict[int, dict[str, int]] = {pid: {} for pid in ids}
-    for pid, kind_name, quantity in rows(
-            Hold.select(Account.patient, TokenKind.name, fn.SUM(Hold.quantity))
+            tokens[owner][kind_name] = tokens_of(balance)
+    for pid, hid, kind_name, first in rows(
+            Lot.select(Account.patient, Account.household, TokenKind.name,
+                       fn.MIN(Lot.expires_on))
+            .join(Account, on=(Lot.account == Account.id))
+            .join(TokenKind, on=(Account.token_kind == TokenKind.id))
+            .where(where, Lot.remaining > 0, Lot.expires_on.is_null(False))
+            .group_by(Account.patient, Account.household, TokenKind.name)):
+        owner = scope.owner_of(pid, hid)
+        if owner in owners:
+            expiry[owner][kind_name] = as_date(first)
+    for pid, hid, kind_name, quantity in rows(
+            Hold.select(Account.patient, Account.household, TokenKind.name, fn.SUM(Hold.quantity))
             .join(Account, on=(Hold.account == Account.id))
             .join(TokenKind, on=(Account.token_kind == TokenKind.id))
-            .where(Account.patient.in_(ids), Hold.status == "open")
-            .group_by(Account.patient, TokenKind.name)):
-        held[pid][kind_name] = int(quantity)
-    return {pid: Balance(pid, credit[pid], tokens[pid], held[pid], expiry[pid])  # type: ignore[arg-type]
-            for pid in ids}
+            .where(where, Hold.status == "open")
+            .group_by(Account.patient, Account.household, TokenKind.name)):
+        owner = scope.owner_of(pid, hid)
+        if owner in owners:
+            held[owner][kind_name] = int(quantity)
+    out = {}
+    for pid in ids:
+        owner = scope.owner(pid)
+        out[pid] = Balance(pid, credit[owner], dict(tokens[owner]), dict(held[owner]),
+                           dict(expiry[owner]),  # type: ignore[arg-type]
+                           owner[1] if owner[0] == "h" else None)
+    return out
 
 
 def balance_of(patient_id: int) -> Balance:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from desk.core import schedule
 from desk.core.ledger import credit_of
 from desk.data.models import Account, Service, TokenKind, rows
-from desk.services import availability
+from desk.services import accounts, availability
 from desk.services import settings as clinic_settings
 from desk.services.appointments import get_appointment
 from desk.services.cancellation import _new_status, fee_for
@@ -38,7 +38,7 @@ def cancel_preview(ctx: Ctx, appointment_id: int, *, late: bool = False,
     service = Service.get_by_id(appt.service_id)
     kind = TokenKind.get_by_id(service.token_kind_id)
     pid, kind_id = int(appt.patient_id), int(service.token_kind_id)
-    codes = {f"patient:{pid}:tok:{kind_id}": "tokens", f"patient:{pid}:credit": "credit"}
+    codes = accounts.wallet_codes(pid, accounts.shared_household(pid), kind_id)
     found = {codes[c]: (int(i), int(b)) for c, i, b in rows(
         Account.select(Account.code, Account.id, Account.balance)
         .where(Account.code.in_(list(codes))))}

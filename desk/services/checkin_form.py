@@ -56,7 +56,7 @@ def checkin_form(appointment_id: int, today: dt.date) -> CheckinForm:
         raise NotFound(f"--appointment: no appointment with id {appointment_id}")
     status, pid, name, service, kind_id, kind, price, starts = found[0]
     balance = accounts.balance_of(int(pid))
-    codes = {f"patient:{pid}:tok:{kind_id}": "tokens", f"patient:{pid}:credit": "credit"}
+    codes = accounts.wallet_codes(int(pid), balance.household_id, int(kind_id))
     ids = {codes[c]: int(i) for c, i in rows(
         Account.select(Account.code, Account.id).where(Account.code.in_(list(codes))))}
     free_tokens = 0

@@ -1,4 +1,4 @@
-"""The schedule's read model: everything a day (or week) grid shows, in 6 queries.
+"""The schedule's read model: everything a day (or week) grid shows, in 7 queries.
 
 The count does not grow with the number of appointments or patients (no N+1),
 so the grid can load on every change.
@@ -27,8 +27,9 @@ from desk.data.models import (
     Txn,
     rows,
 )
+from desk.services.accounts import Owner, WalletScope, wallet_scope
 
-QUERIES_PER_LOAD = 6
+QUERIES_PER_LOAD = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class Wallet:
     holds: tuple[HeldToken, ...] = ()
     credit_held_cents: int = 0
     next_expiry: dict[str, tuple[dt.date, int]] = field(default_factory=dict)
+    #: The household whose shared wallet these balances are, if any.
+    household_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,8 @@ def day_view(first_day: dt.date, days: int = 1, *, today: dt.date | None = None)
         .where(Appointment.starts_at >= start, Appointment.starts_at < end)
         .order_by(Appointment.starts_at, Appointment.id)))
     patient_ids = sorted({int(r[1]) for r in raw})
-    wallets, free_lots, free_credit = _wallets(patient_ids, today)
-    covered = _coverage(patient_ids, today, end, free_lots, free_credit)
+    wallets, free_lots, free_credit, scope = _wallets(patient_ids, today)
+    covered = _coverage(scope, today, end, free_lots, free_credit)
     appointments = tuple(
         DayAppointment(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4]), r[5], r[6], r[7],
                        int(r[8]), as_datetime(r[9]), as_datetime(r[10]), r[11], r[12],
@@ -128,60 +131,79 @@ class _FreeLot:
     left: int
 
 
-FreeLots = dict[tuple[int, str], list[_FreeLot]]  # (patient, kind) -> lots, FEFO
+FreeLots = dict[tuple[Owner, str], list[_FreeLot]]  # (wallet owner, kind) -> lots, FEFO
 
 
 def _wallets(patient_ids: list[int], today: dt.date
-             ) -> tuple[dict[int, Wallet], FreeLots, dict[int, int]]:
-    """Balances (1 query), open holds (1) and lots by expiry (1) of the patients."""
-    credit: dict[int, int] = dict.fromkeys(patient_ids, 0)
-    tokens: dict[int, dict[str, int]] = defaultdict(dict)
-    held: dict[int, dict[str, int]] = defaultdict(dict)
-    holds: dict[int, list[HeldToken]] = defaultdict(list)
-    credit_held: dict[int, int] = defaultdict(int)
+             ) -> tuple[dict[int, Wallet], FreeLots, dict[Owner, int], WalletScope]:
+    """Who shares a wallet (1 query), balances (1), open holds (1) and lots by expiry
+    (1) of the patients. Members of a household sharing one wallet show its balances."""
+    scope = wallet_scope(patient_ids)
+    owners = {scope.owner(pid) for pid in patient_ids}
+    credit: dict[Owner, int] = dict.fromkeys(owners, 0)
+    tokens: dict[Owner, dict[str, int]] = defaultdict(dict)
+    held: dict[Owner, dict[str, int]] = defaultdict(dict)
+    holds: dict[Owner, list[HeldToken]] = defaultdict(list)
+    credit_held: dict[Owner, int] = defaultdict(int)
     usable: FreeLots = defaultdict(list)
-    expiry: dict[int, dict[str, tuple[dt.date, int]]] = defaultdict(dict)
+    expiry: dict[Owner, dict[str, tuple[dt.date, int]]] = defaultdict(dict)
     if patient_ids:
-        for pid, kind, balance, name in rows(
-                Account.select(Account.patient, Account.kind, Account.balance, TokenKind.name)
+        where = scope.condition()
+        for pid, hid, kind, balance, name in rows(
+                Account.select(Account.patient, Account.household, Account.kind,
+                               Account.balance, TokenKind.name)
                 .join(TokenKind, JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
-                .where(Account.patient.in_(patient_ids))):
+                .where(where)):
+            owner = scope.owner_of(pid, hid)
+            if owner not in owners:
+                continue
             if kind == "patient_credit":
-                credit[pid] = credit_of(int(balance))
+                credit[owner] = credit_of(int(balance))
             elif tokens_of(int(balance)):
-                tokens[pid][name] = tokens_of(int(balance))
-        for pid, kind, name, quantity, starts in rows(
-                Hold.select(Account.patient, Account.kind, TokenKind.name, Hold.quantity,
-                            Appointment.starts_at)
+                tokens[owner][name] = tokens_of(int(balance))
+        for pid, hid, kind, name, quantity, starts in rows(
+                Hold.select(Account.patient, Account.household, Account.kind, TokenKind.name,
+                            Hold.quantity, Appointment.starts_at)
                 .join(Account, on=(Hold.account == Account.id))
                 .join(TokenKind, JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
                 .switch(Hold).join(Appointment, on=(Hold.appointment == Appointment.id))
-                .where(Account.patient.in_(patient_ids), Hold.status == "open")
+                .where(where, Hold.status == "open")
                 .order_by(Appointment.starts_at)):
+            owner = scope.owner_of(pid, hid)
+            if owner not in owners:
+                continue
             if kind == "patient_credit":
-                credit_held[pid] += int(quantity)
+                credit_held[owner] += int(quantity)
             else:
-                held[pid][name] = held[pid].get(name, 0) + int(quantity)
-                holds[pid].append(HeldToken(name, int(quantity), as_datetime(starts)))
-        for pid, name, expires, remaining in rows(
-                Lot.select(Account.patient, TokenKind.name, Lot.expires_on, fn.SUM(Lot.remaining))
+                held[owner][name] = held[owner].get(name, 0) + int(quantity)
+                holds[owner].append(HeldToken(name, int(quantity), as_datetime(starts)))
+        for pid, hid, name, expires, remaining in rows(
+                Lot.select(Account.patient, Account.household, TokenKind.name, Lot.expires_on,
+                           fn.SUM(Lot.remaining))
                 .join(Account, on=(Lot.account == Account.id))
                 .join(TokenKind, on=(Account.token_kind == TokenKind.id))
-                .where(Account.patient.in_(patient_ids), Lot.remaining > 0)
-                .group_by(Account.patient, TokenKind.name, Lot.expires_on)):
+                .where(where, Lot.remaining > 0)
+                .group_by(Account.patient, Account.household, TokenKind.name, Lot.expires_on)):
+            owner = scope.owner_of(pid, hid)
+            if owner not in owners:
+                continue
             day = as_date(expires) if expires is not None else None
             if day is not None and day < today:
                 continue
-            usable[(pid, name)].append(_FreeLot(day or dt.date.max, int(remaining)))
-            if day is not None and (name not in expiry[pid] or day < expiry[pid][name][0]):
-                expiry[pid][name] = (day, int(remaining))
-    wallets = {pid: Wallet(pid, credit[pid], tokens[pid], held[pid], tuple(holds[pid]),
-                           credit_held[pid], expiry[pid]) for pid in patient_ids}
-    for (pid, name), lots in usable.items():  # holds will take the first-expiring lots
+            usable[(owner, name)].append(_FreeLot(day or dt.date.max, int(remaining)))
+            if day is not None and (name not in expiry[owner] or day < expiry[owner][name][0]):
+                expiry[owner][name] = (day, int(remaining))
+    wallets = {}
+    for pid in patient_ids:
+        owner = scope.owner(pid)
+        wallets[pid] = Wallet(pid, credit[owner], tokens[owner], held[owner],
+                              tuple(holds[owner]), credit_held[owner], expiry[owner],
+                              owner[1] if owner[0] == "h" else None)
+    for (owner, name), lots in usable.items():  # holds will take the first-expiring lots
         lots.sort(key=lambda lot: lot.expires)
-        _take(lots, held[pid].get(name, 0), today)
-    free_credit = {pid: max(credit[pid] - credit_held[pid], 0) for pid in patient_ids}
-    return wallets, usable, free_credit
+        _take(lots, held[owner].get(name, 0), today)
+    free_credit = {owner: max(credit[owner] - credit_held[owner], 0) for owner in owners}
+    return wallets, usable, free_credit, scope
 
 
 def _take(lots: list[_FreeLot], count: int, on: dt.date) -> int:
@@ -198,13 +220,14 @@ def _take(lots: list[_FreeLot], count: int, on: dt.date) -> int:
     return taken
 
 
-def _coverage(patient_ids: list[int], today: dt.date, end: dt.datetime,
-              free_lots: FreeLots, free_credit: dict[int, int]) -> dict[int, str | None]:
-    """Walk each patient's booked visits from today on, in order: a visit with a hold
+def _coverage(scope: WalletScope, today: dt.date, end: dt.datetime,
+              free_lots: FreeLots, free_credit: dict[Owner, int]) -> dict[int, str | None]:
+    """Walk each wallet's booked visits from today on, in order: a visit with a hold
     is covered by it; others take a free token of their kind that is still valid on
     the visit's day, else credit for their price; what is left over is not covered
-    (1 query)."""
+    (1 query). A shared household wallet is walked over every member's visits."""
     out: dict[int, str | None] = {}
+    patient_ids = scope.members()
     if not patient_ids:
         return out
     credit = dict(free_credit)
@@ -221,12 +244,13 @@ def _coverage(patient_ids: list[int], today: dt.date, end: dt.datetime,
                    Appointment.starts_at >= dt.datetime.combine(today, dt.time()),
                    Appointment.starts_at < end)
             .order_by(Appointment.starts_at, Appointment.id)):
+        owner = scope.owner(int(pid))
         if hold_status == "open":
             out[int(appt_id)] = "hold"
-        elif _take(free_lots.get((pid, kind), []), 1, as_datetime(starts).date()):
+        elif _take(free_lots.get((owner, kind), []), 1, as_datetime(starts).date()):
             out[int(appt_id)] = "token"
-        elif price == 0 or credit.get(pid, 0) >= price:
-            credit[pid] = credit.get(pid, 0) - int(price)
+        elif price == 0 or credit.get(owner, 0) >= price:
+            credit[owner] = credit.get(owner, 0) - int(price)
             out[int(appt_id)] = "credit"
         else:
             out[int(appt_id)] = None

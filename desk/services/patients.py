@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from peewee import Case
 
-from desk.core.errors import BadInput, NotFound
+from desk.core.errors import BadInput, NotFound, Refused
 from desk.core.text import clean_name, clean_text, phone_digits, search_key
 from desk.data.models import Patient
 from desk.data.tx import run_write
@@ -28,35 +28,90 @@ class PatientInfo:
     notes: str
     household_id: int | None
     active: bool
+    merged_into_id: int | None = None
 
 
 def _info(row: Patient) -> PatientInfo:
     return PatientInfo(int(row.id), row.name, row.phone, row.email, row.dob, row.notes,
-                       row.household_id, bool(row.active))
+                       row.household_id, bool(row.active), row.merged_into_id)
 
 
-def add_patient(ctx: Ctx, name: str, phone: str = "", email: str = "",
-                dob: dt.date | None = None, notes: str = "") -> PatientInfo:
-    """Register a patient. The name is stored verbatim (NFC); phone and email checked."""
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A patient's editable fields, validated."""
+
+    name: str
+    phone: str
+    email: str
+    dob: dt.date | None
+    notes: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "phone": self.phone, "email": self.email,
+                "dob": self.dob, "notes": self.notes}
+
+
+def check_profile(ctx: Ctx, name: str, phone: str = "", email: str = "",
+                  dob: dt.date | None = None, notes: str = "") -> Profile:
+    """Validate typed profile fields; ``BadInput`` names the first bad one."""
     clean = clean_name(name, "--name")
     phone = clean_text(phone, "--phone", max_len=40)
-    digits = phone_digits(phone)
-    if phone and len(digits) < 3:
+    if phone and len(phone_digits(phone)) < 3:
         raise BadInput("--phone", f"{phone!r} has too few digits for a phone number")
     email = clean_text(email, "--email", max_len=254)
     if email and not _EMAIL.fullmatch(email):
         raise BadInput("--email", f"{email!r} is not an email address")
     if dob is not None and dob > ctx.today():
         raise BadInput("--dob", "is in the future")
-    notes = clean_text(notes, "--notes")
+    if dob is not None and dob.year < 1900:
+        raise BadInput("--dob", "is before 1900")
+    return Profile(clean, phone, email, dob, clean_text(notes, "--notes"))
+
+
+def add_patient(ctx: Ctx, name: str, phone: str = "", email: str = "",
+                dob: dt.date | None = None, notes: str = "") -> PatientInfo:
+    """Register a patient. The name is stored verbatim (NFC); phone and email checked."""
+    profile = check_profile(ctx, name, phone, email, dob, notes)
 
     def work() -> PatientInfo:
-        row = Patient.create(name=clean, search_key=search_key(clean), phone=phone,
-                             phone_digits=digits, email=email, dob=dob, notes=notes,
+        row = Patient.create(name=profile.name, search_key=search_key(profile.name),
+                             phone=profile.phone, phone_digits=phone_digits(profile.phone),
+                             email=profile.email, dob=profile.dob, notes=profile.notes,
                              created_at=ctx.now())
         audit.record(ctx, "patient", row.id, "create",
-                     after={"name": clean, "phone": phone, "email": email, "dob": dob})
+                     after={"name": profile.name, "phone": profile.phone,
+                            "email": profile.email, "dob": profile.dob})
         return _info(row)
+
+    return run_write(ctx.db, work)
+
+
+def update_patient(ctx: Ctx, patient_id: int, profile: Profile,
+                   active: bool | None = None) -> PatientInfo:
+    """Store an edited profile (from ``check_profile``) and the active flag; the audit
+    log keeps the fields that changed, before and after."""
+
+    def work() -> PatientInfo:
+        row = Patient.get_or_none(Patient.id == patient_id)
+        if row is None:
+            raise NotFound(f"--patient: no patient with id {patient_id}")
+        if row.merged_into_id is not None and active:
+            raise Refused(f"patient {patient_id} was merged into patient "
+                          f"{row.merged_into_id}; edit that one")
+        before = {"name": row.name, "phone": row.phone, "email": row.email, "dob": row.dob,
+                  "notes": row.notes, "active": bool(row.active)}
+        after = dict(profile.as_dict(), active=before["active"] if active is None else active)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            fields = dict(changed)
+            if "name" in changed:
+                fields["search_key"] = search_key(profile.name)
+            if "phone" in changed:
+                fields["phone_digits"] = phone_digits(profile.phone)
+            Patient.update(**fields).where(Patient.id == patient_id).execute()
+            audit.record(ctx, "patient", patient_id, "update",
+                         before={k: before[k] for k in changed}, after=changed)
+        return get_patient(patient_id)
 
     return run_write(ctx.db, work)
 

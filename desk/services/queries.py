@@ -47,11 +47,15 @@ def balance(patient_id: int) -> Balance:
 
 
 def history(patient_id: int, limit: int = 1000) -> list[TxnView]:
-    """Every transaction that touched the patient's accounts, newest first (3 queries)."""
+    """Every transaction that touched the patient's accounts (with those of duplicates
+    merged into them and of their household's shared wallet) or was made for them,
+    newest first."""
     get_patient(patient_id)
-    touched = (Line.select(Line.txn).join(Account, on=(Line.account == Account.id))
-               .where(Account.patient == patient_id))
-    txns = list(Txn.select().where((Txn.id.in_(touched)) | (Txn.patient == patient_id))
+    mine = accounts.history_condition(patient_id)
+    mine_ids = {int(a.id) for a in Account.select(Account.id).where(mine)}
+    touched = Line.select(Line.txn).where(Line.account.in_(sorted(mine_ids)))
+    merged = accounts.merged_ids(patient_id)
+    txns = list(Txn.select().where((Txn.id.in_(touched)) | (Txn.patient.in_(merged)))
                 .order_by(Txn.id.desc()).limit(limit))
     ids = [int(t.id) for t in txns]
     if not ids:
@@ -60,14 +64,14 @@ def history(patient_id: int, limit: int = 1000) -> list[TxnView]:
     mine_credit: dict[int, int] = defaultdict(int)
     mine_tokens: dict[int, dict[str, int]] = defaultdict(dict)
     found = rows(Line.select(Line.txn, Line.amount, Line.memo, Account.code, Account.kind,
-                        Account.unit, Account.patient, TokenKind.name)
+                        Account.unit, Account.id, TokenKind.name)
             .join(Account, on=(Line.account == Account.id))
             .join(TokenKind, join_type=JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
             .where(Line.txn.in_(ids)).order_by(Line.id))
-    for txn_id, amount, memo, code, kind, unit, pid, kind_name in found:
+    for txn_id, amount, memo, code, kind, unit, account_id, kind_name in found:
         unit_name = "money" if unit == MONEY else str(kind_name)
         lines[txn_id].append(LineView(code, kind, unit_name, int(amount), memo))
-        if pid == patient_id:
+        if account_id in mine_ids:
             if unit == MONEY:
                 mine_credit[txn_id] -= amount
             else:

@@ -13,6 +13,7 @@ from desk.core.errors import NotFound, Refused
 from desk.core.ledger import MONEY, credit_of, tokens_of
 from desk.data.models import Account, Line, Patient, TokenKind, Txn, rows
 from desk.printing.receipt_data import ClinicHeader, Payment, ReceiptData, ReceiptLine
+from desk.services import accounts
 from desk.services import settings as clinic_settings
 
 _CREDIT_MEMOS = {"credit applied": "applied", "left owed": "owed",
@@ -35,7 +36,7 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
                       "sales, check-ins, fees, refunds and their reversals")
     found = list(rows(
         Line.select(Line.amount, Line.memo, Account.kind, Account.code, Account.unit,
-                    Account.patient, TokenKind.name)
+                    Account.household, TokenKind.name)
         .join(Account, on=(Line.account == Account.id))
         .join(TokenKind, on=(Account.token_kind == TokenKind.id), join_type=JOIN.LEFT_OUTER)
         .where(Line.txn == txn_id).order_by(Line.id)))
@@ -45,7 +46,8 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
     payments: list[Payment] = []
     owed = added = applied = 0
     change_note = ""
-    for amount, memo, kind, code, unit, _patient, kind_name in found:
+    households = {int(r[5]) for r in found if r[5] is not None}
+    for amount, memo, kind, code, unit, _household, kind_name in found:
         amount = int(amount) * sign
         memo = memo.removeprefix("reversal: ") if sign < 0 else memo
         if kind == "tender":
@@ -86,7 +88,7 @@ def receipt_for(txn_id: int, *, copy: bool = False) -> ReceiptData:
     if applied:
         payments.append(Payment("credit", applied))
     patient = Patient.get_or_none(Patient.id == txn.patient_id) if txn.patient_id else None
-    tokens_after, credit_after = _balances_after(txn.patient_id, txn_id)
+    tokens_after, credit_after = _balances_after(txn.patient_id, txn_id, households)
     title = "Receipt"
     if txn.reverses_id is not None:
         original = Txn.get_by_id(txn.reverses_id)
@@ -138,10 +140,18 @@ def _fee_appointment(memo: str) -> str:
     return f"Appointment: {found[1]}, {found[2]}" if found else ""
 
 
-def _balances_after(patient_id: int | None, txn_id: int) -> tuple[dict[str, int], int]:
-    """The patient's balances just after ``txn_id`` (1 query), also for reprints."""
+def _balances_after(patient_id: int | None, txn_id: int,
+                    households: set[int]) -> tuple[dict[str, int], int]:
+    """The patient's balances just after ``txn_id`` (1 query), also for reprints: the
+    patient's own accounts, and the shared household wallet the transaction used."""
     if patient_id is None:
         return {}, 0
+    wallet = Account.patient == patient_id
+    if not households:   # nothing moved on a wallet (paid by card): the one used now
+        current = accounts.shared_household(patient_id)
+        households = set() if current is None else {current}
+    if households:
+        wallet = wallet | Account.household.in_(sorted(households))
     tokens: dict[str, int] = {}
     credit = 0
     for kind, name, total in rows(
@@ -149,7 +159,7 @@ def _balances_after(patient_id: int | None, txn_id: int) -> tuple[dict[str, int]
             .join(Account, on=(Line.account == Account.id))
             .join(TokenKind, on=(Account.token_kind == TokenKind.id),
                   join_type=JOIN.LEFT_OUTER)
-            .where(Account.patient == patient_id, Line.txn <= txn_id)
+            .where(wallet, Line.txn <= txn_id)
             .group_by(Account.kind, TokenKind.name)):
         if kind == "patient_credit":
             credit = credit_of(int(total))

@@ -35,6 +35,8 @@ class Balance:
     tokens: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
     next_expiry: dict[str, dt.date] = field(default_factory=dict)
+    #: The household whose shared wallet these balances are, if any.
+    household_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,16 +7,29 @@ import uuid
 from desk.core import schedule
 from desk.core.errors import BadInput, NotFound, Refused
 from desk.core.text import clean_text
-from desk.data.models import Account, Appointment, Hold, Line, Lot, LotMove, Membership, Txn
+from desk.data.models import (
+    Account,
+    Appointment,
+    Hold,
+    Household,
+    Line,
+    Lot,
+    LotMove,
+    Membership,
+    Patient,
+    Txn,
+)
 from desk.data.tx import lock_accounts, run_write
-from desk.services import audit
+from desk.services import accounts, audit
 from desk.services.appointments import snapshot
 from desk.services.context import Ctx
 from desk.services.posting import Draft, commit, find_replay, request_hash, txn_result
 from desk.services.results import TxnResult
 
 NOT_REVERSIBLE = {"expiry": "expired tokens are given back with an adjustment",
-                  "cancel": "a cancelled visit is booked again instead"}
+                  "cancel": "a cancelled visit is booked again instead",
+                  "merge": "a merge of duplicate patients cannot be undone; move visits "
+                           "and balances back with transfers instead"}
 
 
 def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> TxnResult:
@@ -39,10 +52,13 @@ def reverse(ctx: Ctx, txn_id: int, reason: str, idem_key: str | None = None) -> 
         if original is None:
             raise NotFound(f"--txn: no transaction with id {txn_id}")
         _check_reversible(original)
-        rows = list(Line.select(Line, Account.id, Account.unit, Account.patient)
+        rows = list(Line.select(Line, Account.id, Account.unit, Account.patient,
+                                Account.household)
                     .join(Account, on=(Line.account == Account.id))
                     .where(Line.txn == txn_id).order_by(Line.id))
-        lock_accounts(ctx.db, [r.account_id for r in rows if r.account.patient_id is not None])
+        _check_wallets_in_use(rows)
+        lock_accounts(ctx.db, [r.account_id for r in rows if r.account.patient_id is not None
+                               or r.account.household_id is not None])
         draft = Draft("reversal", original.patient_id,
                       memo=f"reversal of transaction {txn_id}: {why}",
                       appointment_id=original.appointment_id, reverses_id=txn_id,
@@ -88,6 +104,26 @@ def _reopen_visit(ctx: Ctx, checkin_txn_id: int) -> None:
         hold.save()
     audit.record(ctx, "appointment", appt.id, "check-in reversed", before=before,
                  after=snapshot(appt))
+
+
+def _check_wallets_in_use(lines: list[Line]) -> None:
+    """The opposite lines must land on wallets still spent: not on the own accounts of
+    a patient merged away or now spending a household's shared wallet, nor on a
+    household wallet no longer shared (the balance would be hidden there)."""
+    for line in lines:
+        account = line.account
+        if account.patient_id is not None:
+            patient = Patient.get_by_id(account.patient_id)
+            if patient.merged_into_id is not None:
+                raise Refused(f"patient {patient.id} was merged into patient "
+                              f"{patient.merged_into_id}; correct it there with an adjustment")
+            if accounts.shared_household(int(patient.id)) is not None:
+                raise Refused(f"{patient.name} now spends a household's shared wallet, and this "
+                              "transaction moved their own; correct it with an adjustment")
+        elif account.household_id is not None and not Household.get_by_id(
+                account.household_id).shared_wallet:
+            raise Refused("the household no longer shares a wallet; correct it with an "
+                          "adjustment on the member who received the balance")
 
 
 def _check_reversible(original: Txn) -> None:

@@ -3,7 +3,7 @@ transaction in it with a running credit balance, the balances at its end and the
 tokens left with their next expiry.
 
 Days are the clinic's local days: a transaction belongs to the local date of its
-UTC ``created_at``. Reading a statement is a fixed number of queries (8), however
+UTC ``created_at``. Reading a statement is a fixed number of queries (12), however
 many transactions the period holds.
 """
 
@@ -54,8 +54,9 @@ def statement_for(patient_id: int, first: dt.date, last: dt.date, *,
     header = clinic_header()                                              # 1 query
     paper = clinic_settings.get("receipt_paper")                         # 1 query
     start, end = _utc_start(first), _utc_start(last + dt.timedelta(days=1))
-    opening_credit, opening_tokens = _balances_before(patient_id, start)  # 1 query
-    entries = _entries(patient_id, start, end, opening_credit)            # 2 queries
+    mine = _Mine.of(patient_id)                                           # 4 queries
+    opening_credit, opening_tokens = _balances_before(mine, start)        # 1 query
+    entries = _entries(mine, start, end, opening_credit)                  # 2 queries
     closing_credit = entries[-1].balance_cents if entries else opening_credit
     closing_tokens = dict(opening_tokens)
     for entry in entries:
@@ -68,7 +69,7 @@ def statement_for(patient_id: int, first: dt.date, last: dt.date, *,
         issued_on=issued, opening_credit_cents=opening_credit, opening_tokens=opening_tokens,
         entries=tuple(entries), closing_credit_cents=closing_credit,
         closing_tokens=closing_tokens,
-        tokens_left=_tokens_left(patient_id, end, closing_tokens),         # 2 queries
+        tokens_left=_tokens_left(mine, end, closing_tokens),         # 2 queries
         charges_cents=sum(e.charge_cents for e in entries),
         paid_cents=sum(e.paid_cents for e in entries),
         paper="a4" if paper == "a4" else "letter")
@@ -100,14 +101,30 @@ def _local(utc: dt.datetime) -> dt.datetime:
     return utc.replace(tzinfo=dt.UTC).astimezone().replace(tzinfo=None)
 
 
-def _balances_before(patient_id: int, start: dt.datetime) -> tuple[int, dict[str, int]]:
+@dataclass(frozen=True)
+class _Mine:
+    """The patient's side of the ledger: their accounts, those of the duplicates merged
+    into them and their household's shared wallet; the patient ids transactions were
+    made for."""
+
+    patient_ids: tuple[int, ...]
+    account_ids: tuple[int, ...]
+
+    @classmethod
+    def of(cls, patient_id: int) -> _Mine:
+        found = Account.select(Account.id).where(accounts.history_condition(patient_id))
+        return cls(tuple(accounts.merged_ids(patient_id)),
+                   tuple(sorted(int(a.id) for a in found)))
+
+
+def _balances_before(mine: _Mine, start: dt.datetime) -> tuple[int, dict[str, int]]:
     credit, tokens = 0, {}
     for kind, name, total in rows(
             Line.select(Account.kind, TokenKind.name, fn.SUM(Line.amount))
             .join(Account, on=(Line.account == Account.id))
             .join(TokenKind, JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
             .switch(Line).join(Txn, on=(Line.txn == Txn.id))
-            .where(Account.patient == patient_id, Txn.created_at < start)
+            .where(Account.id.in_(mine.account_ids), Txn.created_at < start)
             .group_by(Account.kind, TokenKind.name)):
         if kind == "patient_credit":
             credit += credit_of(int(total))
@@ -134,14 +151,13 @@ class _Txn:
     has_lines: bool = False
 
 
-def _entries(patient_id: int, start: dt.datetime, end: dt.datetime,
+def _entries(mine: _Mine, start: dt.datetime, end: dt.datetime,
              opening_credit: int) -> list[StatementEntry]:
     """The period's transactions, oldest first, with a running credit balance."""
     original = Txn.alias()
-    touched = (Line.select(Line.txn).join(Account, on=(Line.account == Account.id))
-               .where(Account.patient == patient_id))
+    touched = Line.select(Line.txn).where(Line.account.in_(mine.account_ids))
     in_period = ((Txn.created_at >= start) & (Txn.created_at < end)
-                 & (Txn.id.in_(touched) | (Txn.patient == patient_id)))
+                 & (Txn.id.in_(touched) | Txn.patient.in_(mine.patient_ids)))
     found: dict[int, _Txn] = {}
     for (txn_id, at, kind, memo, receipt_no, payer, orig_id, orig_receipt,
          orig_kind) in rows(
@@ -151,21 +167,22 @@ def _entries(patient_id: int, start: dt.datetime, end: dt.datetime,
             .where(in_period).order_by(Txn.created_at, Txn.id)):
         reverses = None if orig_id is None else (int(orig_id), orig_receipt, str(orig_kind))
         found[int(txn_id)] = _Txn(int(txn_id), _local(as_datetime(at)), str(kind),
-                                  str(memo), receipt_no, payer == patient_id, reverses)
+                                  str(memo), receipt_no, payer in mine.patient_ids,
+                                  reverses)
     if not found:
         return []
     period_ids = Txn.select(Txn.id).where(in_period)
     for txn_id, amount, memo, kind, code, owner, unit, kind_name in rows(
             Line.select(Line.txn, Line.amount, Line.memo, Account.kind, Account.code,
-                        Account.patient, Account.unit, TokenKind.name)
+                        Account.id, Account.unit, TokenKind.name)
             .join(Account, on=(Line.account == Account.id))
             .join(TokenKind, JOIN.LEFT_OUTER, on=(Account.token_kind == TokenKind.id))
             .where(Line.txn.in_(period_ids),
-                   (Account.patient == patient_id) | (Account.kind == "tender")
+                   Account.id.in_(mine.account_ids) | (Account.kind == "tender")
                    | (Account.code == accounts.REVENUE_ITEMS))
             .order_by(Line.id)):
-        _add_line(found[int(txn_id)], patient_id, int(amount), str(memo), str(kind),
-                  str(code), owner, str(unit), kind_name)
+        _add_line(found[int(txn_id)], int(owner) in mine.account_ids, int(amount),
+                  str(memo), str(kind), str(code), str(unit), kind_name)
     out: list[StatementEntry] = []
     balance = opening_credit
     for txn in found.values():
@@ -176,10 +193,10 @@ def _entries(patient_id: int, start: dt.datetime, end: dt.datetime,
     return out
 
 
-def _add_line(txn: _Txn, patient_id: int, amount: int, memo: str, kind: str, code: str,
-              owner: Any, unit: str, kind_name: Any) -> None:
+def _add_line(txn: _Txn, mine: bool, amount: int, memo: str, kind: str, code: str,
+              unit: str, kind_name: Any) -> None:
     memo = memo.removeprefix("reversal: ")
-    if owner == patient_id:
+    if mine:
         txn.has_lines = True
         if unit == MONEY:
             txn.credit += credit_of(amount)
@@ -245,7 +262,7 @@ def _memo(txn: _Txn) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _tokens_left(patient_id: int, end: dt.datetime,
+def _tokens_left(mine: _Mine, end: dt.datetime,
                  closing: dict[str, int]) -> tuple[TokensLeft, ...]:
     """Tokens held at ``end`` per kind, with the first expiry among the lots that
     still held tokens then (lot remainders rebuilt from their moves up to ``end``)."""
@@ -255,7 +272,7 @@ def _tokens_left(patient_id: int, end: dt.datetime,
             .join(Lot, on=(LotMove.lot == Lot.id))
             .join(Account, on=(Lot.account == Account.id))
             .switch(LotMove).join(Txn, on=(LotMove.txn == Txn.id))
-            .where(Account.patient == patient_id, Txn.created_at < end)
+            .where(Account.id.in_(mine.account_ids), Txn.created_at < end)
             .group_by(LotMove.lot))}
     soonest: dict[str, tuple[dt.date, int]] = {}
     for lot_id, name, quantity, expires_on in rows(
@@ -263,7 +280,7 @@ def _tokens_left(patient_id: int, end: dt.datetime,
             .join(Account, on=(Lot.account == Account.id))
             .join(TokenKind, on=(Account.token_kind == TokenKind.id))
             .switch(Lot).join(Txn, on=(Lot.txn == Txn.id))
-            .where(Account.patient == patient_id, Txn.created_at < end,
+            .where(Account.id.in_(mine.account_ids), Txn.created_at < end,
                    Lot.expires_on.is_null(False))):
         left = int(quantity) + moved.get(int(lot_id), 0)
         if left <= 0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from desk.data.models import Account, Counter, Line, Lot, LotMove, Txn, rows
+from desk.data.models import Account, Counter, Household, Line, Lot, LotMove, Patient, Txn, rows
 from desk.services.posting import setting_bool
 
 
@@ -34,6 +34,7 @@ def verify() -> VerifyReport:
     _transactions_balance(report)
     _lots(report)
     _receipts(report)
+    _hidden_wallets(report)
     _reversals(report)
     return report
 
@@ -86,6 +87,21 @@ def _lots(report: VerifyReport) -> None:
         if -acc.balance != held.get(acc.id, 0):
             report.problems.append(f"account {acc.code}: holds {-acc.balance} tokens but its "
                                    f"lots hold {held.get(acc.id, 0)}")
+
+
+def _hidden_wallets(report: VerifyReport) -> None:
+    """A patient who spends a household's shared wallet, or who was merged into another,
+    must hold nothing on their own accounts: nobody would ever see or spend it."""
+    shared = (Patient.select(Patient.id).join(Household, on=(Patient.household == Household.id))
+              .where(Household.shared_wallet == True))  # noqa: E712
+    hidden = (Account.select(Account.code, Account.balance, Patient.merged_into)
+              .join(Patient, on=(Account.patient == Patient.id))
+              .where(Account.balance != 0,
+                     Patient.id.in_(shared) | Patient.merged_into.is_null(False)))
+    for code, balance, merged_into in rows(hidden):
+        why = (f"was merged into patient {merged_into}" if merged_into is not None
+               else "spends a household's shared wallet")
+        report.problems.append(f"account {code} holds {balance} but its patient {why}")
 
 
 def _receipts(report: VerifyReport) -> None:

@@ -123,6 +123,9 @@ def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = N
         if replay is not None:
             return txn_result(replay, True)
         draft = Draft("transfer", from_id, memo=note or f"transfer to patient {to_id}")
+        if accounts.patient_credit(from_id) == accounts.patient_credit(to_id):
+            raise Refused(f"patients {from_id} and {to_id} share one household wallet: "
+                          "there is nothing to transfer between them")
         if credit_cents is not None:
             src, dst = accounts.patient_credit(from_id), accounts.patient_credit(to_id)
             lock_accounts(ctx.db, [src, dst])

@@ -268,6 +268,8 @@ def wallet_icons(wallet: Wallet | None, currency: str) -> tuple[Icon, ...]:
         icons.append(Icon(CREDIT, text))
     elif wallet.credit_cents < 0:
         icons.append(Icon(OWES, f"owes {format_money(-wallet.credit_cents, currency)}"))
+    if wallet.household_id is not None:
+        icons = [Icon(icon.kind, icon.tooltip + "\n(shared household wallet)") for icon in icons]
     return tuple(icons)
 
 

@@ -35,13 +35,13 @@ PACKAGES = (PackageChoice("Five acupuncture", "Acupuncture", 5, 35000),
             PackageChoice("Ten massages", "Massage", 10, 100000))
 
 # The reads, counted with the patient's accounts in place (every booking creates
-# them). checkin_form: the visit, 3 for the wallet, account ids, usable tokens, tokens
+# them). checkin_form: the visit, 4 for the wallet, account ids, usable tokens, tokens
 # held, credit held, packages, settings. cancel_preview: the visit, service, token
-# kind, accounts, usable tokens, tokens held, credit held, settings (currency and
+# kind, shared wallet, accounts, usable tokens, tokens held, credit held, settings (currency and
 # window), plus the window when judging late or on time, plus the clinic fee when
 # there is one.
-CHECKIN_FORM_QUERIES = 10
-CANCEL_PREVIEW_QUERIES = {"on time": 9, "late by the window": 10, "forced late": 9}
+CHECKIN_FORM_QUERIES = 11
+CANCEL_PREVIEW_QUERIES = {"on time": 10, "late by the window": 11, "forced late": 10}
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

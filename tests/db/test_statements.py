@@ -307,7 +307,7 @@ def test_a_statement_is_a_fixed_number_of_queries(clinic: Clinic, utc: None,
     with count_queries() as counted:
         data = statement_for(c.zoe, *MARCH, today=ISSUED)
     assert len(data.entries) == transactions
-    assert counted.count == 8, [q.msg for q in counted.get_queries()]
+    assert counted.count == 12, [q.msg for q in counted.get_queries()]
 
 
 # ------------------------------------------------------------------ the PDF

@@ -251,6 +251,13 @@ def test_euro_amounts() -> None:
                       "enough credit for €95.00"))
 
 
+def test_a_shared_household_wallet_says_so_in_every_tooltip() -> None:
+    shared = Wallet(1, 1250, {"Acupuncture": 2}, household_id=7)
+    assert [(i.kind, i.tooltip) for i in wallet_icons(shared, "USD")] == [
+        (TICKET, "2 Acupuncture tokens\n(shared household wallet)"),
+        (CREDIT, "$12.50 credit\n(shared household wallet)")]
+
+
 @pytest.mark.parametrize(
     ("status", "covered_by", "warned"),
     [
