@@ -293,3 +293,24 @@ def test_eight_processes_replay_one_sale_key(backend: str, db_url: str, ctx: Ctx
     assert sorted(t.receipt_no for t in Txn.select()) == [1, 2, 3]
     report = verify()
     assert report.ok, report.problems
+
+
+def test_members_of_one_shared_wallet_race_for_its_last_tokens(
+        backend: str, db_url: str, ctx: Ctx, clock: Any) -> None:
+    """Eight members of a household sharing one wallet of 2 tokens each spend one at
+    once (half by adjustment, half by transfer out): exactly two win."""
+    from desk.services import households
+
+    _catalog(ctx)
+    members = [patients.add_patient(ctx, f"Member {no}").id for no in range(N)]
+    wallet.adjust(ctx, members[0], reason="opening balance", tokens=2, token_kind=KIND)
+    for pid in members[1:]:
+        households.link(ctx, pid, members[0], shared_wallet=True, move_balance=True)
+    outsider = patients.add_patient(ctx, "Outsider").id
+    assert [_tokens(p) for p in members] == [2] * N
+    per_worker = [[_spend(no, 0, members[no], outsider)] for no in range(N)]
+    out = _race(db_url, clock.now(), per_worker)
+    won = _winners(out[0], 2)
+    assert [_tokens(p) for p in members] == [0] * N
+    assert _tokens(outsider) == sum(1 for no in won if no % 2 == 1)
+    assert verify().problems == []
