@@ -25,10 +25,12 @@ class Created:
 
 
 def _unique_name(model: type[Practitioner] | type[Service] | type[Package], name: str,
-                 what: str) -> None:
+                 what: str, *, except_id: int | None = None) -> None:
+    """Refuse ``name`` when another row (not ``except_id``) has it, ignoring case and
+    accents."""
     key = search_key(name)
     for row in model.select(model.id, model.name):
-        if search_key(row.name) == key:
+        if search_key(row.name) == key and row.id != except_id:
             raise BadInput("--name", f"a {what} named {row.name!r} already exists (id {row.id})")
 
 
@@ -69,13 +71,25 @@ def check_colour(colour: str | None, index: int) -> str:
     return colour.strip().lower()
 
 
+def check_minutes(duration_min: int, field: str = "--minutes") -> int:
+    """A service's length: 1 minute to a whole day."""
+    if not 1 <= duration_min <= 1440:
+        raise BadInput(field, "must be between 1 and 1440")
+    return duration_min
+
+
+def check_price(price_cents: int, field: str = "--price") -> int:
+    """A catalog price: zero (a free service) up to the largest amount desk stores."""
+    if not 0 <= price_cents <= MAX_CENTS:
+        raise BadInput(field, "is out of range")
+    return price_cents
+
+
 def add_service(ctx: Ctx, name: str, duration_min: int, price_cents: int,
                 token_kind: str | None = None, colour: str | None = None) -> Created:
     clean = clean_name(name, "--name")
-    if not 1 <= duration_min <= 1440:
-        raise BadInput("--minutes", "must be between 1 and 1440")
-    if not 0 <= price_cents <= MAX_CENTS:
-        raise BadInput("--price", "is out of range")
+    check_minutes(duration_min)
+    check_price(price_cents)
     kind_name = clean_name(token_kind, "--token-kind") if token_kind is not None else clean
 
     def work() -> Created:
@@ -97,8 +111,7 @@ def add_package(ctx: Ctx, name: str, token_kind: str, tokens: int, price_cents: 
     clean = clean_name(name, "--name")
     if not 1 <= tokens <= 100_000:
         raise BadInput("--tokens", "must be between 1 and 100000")
-    if not 0 <= price_cents <= MAX_CENTS:
-        raise BadInput("--price", "is out of range")
+    check_price(price_cents)
     if expires_days is not None and not 1 <= expires_days <= 36600:
         raise BadInput("--expires-days", "must be between 1 and 36600")
 

@@ -23,6 +23,8 @@ from desk.data.changes import ChangeWatcher
 from desk.data.database import default_url, describe, open_database, recover_connection
 from desk.data.migrations import migrate
 from desk.services.context import Ctx
+from desk.services.setup import needs_setup
+from desk.ui.first_run import first_run
 from desk.ui.icons import icon
 from desk.ui.live import LiveRefresh
 from desk.ui.main_window import MainWindow
@@ -76,8 +78,15 @@ def launch(db_url: str | None, staff: str | None, day: dt.date | None, *, week: 
     db = open_database(url)
     migrate(db)
     ctx = Ctx(db, staff=staff or staff_name())
+    where = describe(url)
+    if not screenshot:  # a screenshot never waits for anyone: it shows the empty clinic
+        started = _first_start(ctx, url)
+        if started is None:
+            return 0
+        ctx, url, where = started
+        db = ctx.db
     tasks = Tasks(recover=lambda exc: recover_connection(db, exc))
-    window = MainWindow(ctx, tasks, day, where=describe(url))
+    window = MainWindow(ctx, tasks, day, where=where)
     if week:
         window.set_week(True)
     live = LiveRefresh(lambda: ChangeWatcher.open(url))
@@ -101,6 +110,25 @@ def launch(db_url: str | None, staff: str | None, day: dt.date | None, *, week: 
         window.actions_.spooler.close()
         tasks.close(db.close)
         db.close()
+
+
+def _first_start(ctx: Ctx, url: str) -> tuple[Ctx, str, str] | None:
+    """On an empty clinic, the first-start dialog (setup or the demo clinic); what to
+    open next (context, URL, title), or None when the owner cancelled (the database
+    is closed then)."""
+    try:
+        chosen = first_run(ctx, url) if needs_setup() else url
+    except BaseException:
+        ctx.db.close()
+        raise
+    if chosen == url:
+        return ctx, url, describe(url)
+    ctx.db.close()
+    if chosen is None:
+        return None
+    db = open_database(chosen)  # the demo clinic, in its own file
+    migrate(db)
+    return Ctx(db, staff=ctx.staff), chosen, f"{describe(chosen)} (demo clinic)"
 
 
 def wait_until_loaded(window: MainWindow, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> None:

@@ -33,6 +33,12 @@ def set_error(label: QLabel, text: str) -> None:
     label.setText(text)
 
 
+def set_note(label: QLabel, text: str) -> None:
+    """A neutral message in the place errors appear ("Saving…")."""
+    label.setStyleSheet("")
+    label.setText(text)
+
+
 def alive(widget: QWidget) -> bool:
     """False once Qt has deleted the widget (a callback arriving late must not touch it)."""
     return shiboken6.isValid(widget)
@@ -58,7 +64,7 @@ class BusyDialog(QDialog):
         if self.busy:
             return
         self.set_busy(True)
-        set_error(self.message, saying)
+        set_note(self.message, saying)
         tasks.run(work, self._saved, self._save_failed)
 
     def _saved(self, outcome: Any) -> None:

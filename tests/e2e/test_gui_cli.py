@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
+from desk.data.database import open_database
+from desk.data.models import Audit, Setting
+from desk.services.setup import needs_setup
 from tests.e2e.conftest import Clinic, Desk, Script
 
 
@@ -31,6 +34,21 @@ def test_week_screenshot(desk_script: Script, clinic: Clinic, tmp_path: Path) ->
     assert result.code == 0, result.describe()
     assert QImage(str(out)).width() == 1600
     assert dt.date.today().isoformat() in result.out
+
+
+def test_screenshot_of_an_empty_clinic_asks_nothing_and_writes_nothing(
+        desk_script: Script, db_url: str, tmp_path: Path) -> None:
+    """The first-start setup waits for a person; a screenshot never does."""
+    out = tmp_path / "empty.png"
+    result = desk_script("--db", db_url, "gui", "--screenshot", str(out), timeout=30)
+    assert result.code == 0, result.describe()
+    assert QImage(str(out)).width() == 1600
+    db = open_database(db_url)
+    try:
+        assert needs_setup()
+        assert not Setting.select().exists() and not Audit.select().exists()
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize(("args", "says"), [
