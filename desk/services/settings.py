@@ -26,18 +26,29 @@ def get_bool(key: str) -> bool:
 
 def set_value(ctx: Ctx, key: str, text: str) -> str:
     """Validate and store one setting; return the canonical stored value."""
-    value = rules.parse(key, text)
+    return set_many(ctx, {key: text})[key]
 
-    def work() -> str:
+
+def set_many(ctx: Ctx, values: dict[str, str]) -> dict[str, str]:
+    """Validate every value first (``BadInput`` names the first bad key, in the order
+    given; nothing is written), then store them in one transaction, checking the
+    cross-key rules against what is stored, and audit each key that changed.
+
+    Returns the canonical value of every key given.
+    """
+    parsed = {key: rules.parse(key, text) for key, text in values.items()}
+
+    def work() -> dict[str, str]:
         current = all_settings()
-        proposed = dict(current, **{key: value})
-        rules.check_pair(proposed)
-        if current[key] != value:
+        rules.check_pair({**current, **parsed})
+        for key, value in parsed.items():
+            if current[key] == value:
+                continue
             (Setting.insert(key=key, value=value)
              .on_conflict(conflict_target=[Setting.key], update={Setting.value: value})
              .execute())
             audit.record(ctx, "setting", None, f"set {key}", before={key: current[key]},
                          after={key: value})
-        return value
+        return parsed
 
     return run_write(ctx.db, work)
