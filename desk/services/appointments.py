@@ -78,10 +78,15 @@ def _check_time(starts_at: dt.datetime, duration_min: int) -> dt.datetime:
 
 
 def _lock_practitioner(ctx: Ctx, practitioner_id: int) -> None:
-    """Serialise bookings per practitioner so two desks cannot take one slot."""
+    """Serialise bookings per practitioner so two desks cannot take one slot, and read
+    ``active`` again under the lock: a deactivation that committed while this
+    booking waited for the lock is seen (refused) rather than overwritten."""
     if is_postgres(ctx.db):
-        list(Practitioner.select(Practitioner.id).where(Practitioner.id == practitioner_id)
-             .for_update())
+        found = list(Practitioner.select(Practitioner.id, Practitioner.name,
+                                         Practitioner.active)
+                     .where(Practitioner.id == practitioner_id).for_update())
+        if found and not found[0].active:
+            raise Refused(f"{found[0].name} is not taking appointments (inactive)")
 
 
 def check_free(practitioner: Practitioner, starts_at: dt.datetime, ends_at: dt.datetime,

@@ -18,7 +18,6 @@ from desk.data.tx import lock_accounts, lock_row, run_write
 from desk.services import accounts, audit, availability
 from desk.services import settings as clinic_settings
 from desk.services.appointments import get_appointment, snapshot
-from desk.services.catalog import package_by_name
 from desk.services.context import Ctx
 from desk.services.posting import (
     Draft,
@@ -31,7 +30,13 @@ from desk.services.posting import (
     txn_result,
 )
 from desk.services.results import Tender, TxnResult
-from desk.services.sales import check_tenders, grant_tokens, post_tenders, start_membership
+from desk.services.sales import (
+    check_tenders,
+    grant_tokens,
+    post_tenders,
+    sellable_package,
+    start_membership,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,7 @@ def check_in(ctx: Ctx, req: CheckinRequest, idem_key: str | None = None) -> Chec
         balances = lock_accounts(ctx.db, [credit_acct, token_acct])
         lots = lots_of(token_acct, ctx.today())
         holds = availability.open_holds([credit_acct, token_acct])
-        package = package_by_name(req.buy_package) if req.buy_package else None
+        package = sellable_package(req.buy_package) if req.buy_package else None
         from_package = package is not None and int(package.token_kind_id) == kind_id
         free_tokens = sum(lot.remaining for lot in lots) - availability.held_for_others(
             holds, token_acct, int(appt.id))

@@ -96,9 +96,13 @@ def day_view(first_day: dt.date, days: int = 1, *, today: dt.date | None = None)
     start = dt.datetime.combine(first_day, dt.time())
     end = start + dt.timedelta(days=days)
     today = today or dt.date.today()
+    # Active practitioners, and inactive ones whose visits fall in the range (their
+    # past days keep their column).
+    booked = Appointment.select(Appointment.practitioner).where(
+        Appointment.starts_at >= start, Appointment.starts_at < end)
     practitioners = tuple((int(i), str(n)) for i, n in rows(
         Practitioner.select(Practitioner.id, Practitioner.name)
-        .where(Practitioner.active == True)  # noqa: E712
+        .where((Practitioner.active == True) | Practitioner.id.in_(booked))  # noqa: E712
         .order_by(Practitioner.sort_order, Practitioner.id)))
     raw = list(rows(
         Appointment.select(Appointment.id, Appointment.patient, Patient.name,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from desk.core.errors import BadInput
+from desk.core.errors import BadInput, Refused
 from desk.core.ledger import MONEY, credit_of, split_price, token_unit
 from desk.core.money import MAX_CENTS, check_cents, check_count, format_money
 from desk.core.text import clean_text
@@ -137,6 +137,15 @@ def sell(ctx: Ctx, patient_id: int, item: SaleItem, tenders: Sequence[Tender] = 
     return run_write(ctx.db, work)
 
 
+def sellable_package(name: str) -> Package:
+    """A package by name that is still sold (a deactivated one keeps its history but
+    cannot be sold again)."""
+    package = package_by_name(name)
+    if not package.active:
+        raise Refused(f"the package {package.name!r} is no longer sold (inactive)")
+    return package
+
+
 def start_membership(ctx: Ctx, patient_id: int, package: Package, txn_id: int) -> None:
     """Selling a monthly package starts a membership that ``renew`` grants again."""
     if package.monthly:
@@ -146,7 +155,7 @@ def start_membership(ctx: Ctx, patient_id: int, package: Package, txn_id: int) -
 
 def _post_item(draft: Draft, ctx: Ctx, patient_id: int, item: SaleItem) -> int:
     if item.package is not None:
-        package = package_by_name(item.package)
+        package = sellable_package(item.package)
         price = item.price_cents if item.price_cents is not None else int(package.price_cents)
         grant_tokens(draft, ctx, patient_id, int(package.token_kind_id), int(package.tokens),
                      price, item.expires_days or package.expires_days,

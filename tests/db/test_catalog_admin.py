@@ -460,3 +460,27 @@ def test_cancel_fee_uses_the_service_fee_set_in_the_catalog(ctx: Any, shop: dict
     monday = ctx.today()   # the clock says 15:00: the 9:00 visit has started
     visit = book(ctx, shop["bob"], shop["acu"], shop["ann"], at(9, monday)).appointment_id
     assert cancel(ctx, visit, no_show=True).fee_cents == 1800
+
+
+def test_a_deactivated_package_is_no_longer_sold(ctx: Any, shop: dict[str, int]) -> None:
+    update_package(ctx, shop["five"], active=False)
+    visit = book(ctx, shop["zoe"], shop["acu"], shop["ann"], at(9)).appointment_id
+    before = (queries.history(shop["zoe"]), queries.balance(shop["zoe"]))
+    with pytest.raises(Refused, match="'Five acupuncture' is no longer sold"):
+        sell(ctx, shop["zoe"], SaleItem(package="Five acupuncture"), [Tender("card", 35000)])
+    with pytest.raises(Refused, match="no longer sold"):
+        check_in(ctx, CheckinRequest(visit, buy_package="Five acupuncture",
+                                     tenders=(Tender("card", 35000),)))
+    assert (queries.history(shop["zoe"]), queries.balance(shop["zoe"])) == before
+
+
+def test_a_deactivated_practitioner_keeps_their_column_on_past_days(
+        ctx: Any, shop: dict[str, int]) -> None:
+    visit = book(ctx, shop["zoe"], shop["acu"], shop["ben"], at(9)).appointment_id
+    check_in(ctx, CheckinRequest(visit, tenders=(Tender("card", 9500),)))
+    update_practitioner(ctx, shop["ben"], active=False)
+    tuesday = day_view(TUESDAY, today=TUESDAY)
+    assert tuesday.practitioners == ((shop["ann"], "Ann Lee"), (shop["ben"], "Ben Okafor"))
+    assert [a.id for a in tuesday.appointments] == [visit]
+    wednesday = day_view(TUESDAY + dt.timedelta(days=1), today=TUESDAY)
+    assert wednesday.practitioners == ((shop["ann"], "Ann Lee"),)
