@@ -105,6 +105,12 @@ def build() -> argparse.ArgumentParser:
     q.add_argument("--reason", required=True, type=a.text_arg)
     _key(q)
 
+    p = cmds.add_parser("membership", help="end a patient's membership")
+    sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    q = sub.add_parser("end", help="stop renewing from --on (default today)")
+    q.add_argument("--membership", required=True, type=a.record_id)
+    q.add_argument("--on", type=a.date, metavar="YYYY-MM-DD")
+
     p = cmds.add_parser("household", help="link patients in a household, share a wallet")
     sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     q = sub.add_parser("link", help="put --patient in the household of --with")

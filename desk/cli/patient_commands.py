@@ -8,7 +8,7 @@ from typing import Any
 
 from desk.cli.output import Output, balance_json, balance_text
 from desk.core.money import format_amount
-from desk.services import households, merge, patient_file
+from desk.services import households, memberships, merge, patient_file
 from desk.services import settings as clinic_settings
 from desk.services.context import Ctx
 
@@ -126,6 +126,12 @@ def household_wallet(ns: argparse.Namespace, ctx: Ctx) -> Output:
                    else "Household members have their own wallets again.")
 
 
-HANDLERS = {"patient show": patient_show, "patient merge": patient_merge,
+def membership_end(ns: argparse.Namespace, ctx: Ctx) -> Output:
+    day = memberships.end_membership(ctx, ns.membership, ns.on)
+    return Output({"id": ns.membership, "ended_on": day.isoformat()},
+                  f"Membership {ns.membership} ends on {day.isoformat()}: no more renewals.")
+
+
+HANDLERS = {"patient show": patient_show, "membership end": membership_end, "patient merge": patient_merge,
             "household link": household_link, "household unlink": household_unlink,
             "household wallet": household_wallet}

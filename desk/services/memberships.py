@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
+from desk.core.errors import BadInput, NotFound, Refused
 from desk.core.schedule import period_of
 from desk.data.models import Membership, Package, Renewal
 from desk.data.tx import RetryTransaction, lock_accounts, run_write
-from desk.services import accounts
+from desk.services import accounts, audit
 from desk.services.context import Ctx
 from desk.services.posting import Draft, commit, request_hash
 from desk.services.sales import grant_tokens, settle_with_credit
@@ -73,3 +74,24 @@ def _renew_one(ctx: Ctx, membership_id: int, day: dt.date, period: str) -> int |
         raise RetryTransaction(key) from exc
     return int(txn.id)
 
+
+
+def end_membership(ctx: Ctx, membership_id: int, ended_on: dt.date | None = None) -> dt.date:
+    """Stop renewing a membership from ``ended_on`` (default today): no renewal for a
+    period starting on or after that day. Tokens already granted stay. Audited."""
+    day = ended_on or ctx.today()
+
+    def work() -> dt.date:
+        member = Membership.get_or_none(Membership.id == membership_id)
+        if member is None:
+            raise NotFound(f"--membership: no membership with id {membership_id}")
+        if member.ended_on is not None:
+            raise Refused(f"membership {membership_id} already ended on {member.ended_on}")
+        if day < member.started_on:
+            raise BadInput("--on", f"is before the membership started ({member.started_on})")
+        Membership.update(ended_on=day).where(Membership.id == membership_id).execute()
+        audit.record(ctx, "membership", membership_id, "end", before={"ended_on": None},
+                     after={"ended_on": day})
+        return day
+
+    return run_write(ctx.db, work)

@@ -98,3 +98,25 @@ def test_merge_and_show(desk: Desk, family: dict[str, int]) -> None:
     assert desk.ok("db", "verify")["ok"] is True
     text = desk("patient", "show", str(mia), json_output=False)
     assert text.code == 0 and "Mia Adams (patient" in text.out and "lot " in text.out
+
+
+def test_ending_a_membership_stops_its_renewals(desk: Desk, family: dict[str, int]) -> None:
+    mia = family["Mia Adams"]
+    desk.ok("package", "add", "--name", "Monthly", "--token-kind", "Acupuncture", "--tokens",
+            "2", "--price", "100", "--monthly")
+    desk.ok("sell", "--patient", str(mia), "--package", "Monthly", "--pay", "card:100")
+    membership = desk.ok("patient", "show", str(mia))["memberships"][0]["id"]
+    desk.fails(2, "membership", "end", "--membership", str(membership), "--on", "2000-01-01")
+    desk.fails(2, "membership", "end", "--membership", "999")
+    start = desk.ok("patient", "show", str(mia))["memberships"][0]["started_on"]
+    month = start[:7]
+    year, mon = int(month[:4]), int(month[5:])
+    next_month = f"{year + mon // 12}-{mon % 12 + 1:02d}-01"
+    after = f"{year + (mon + 1) // 12}-{(mon + 1) % 12 + 1:02d}-01"
+    assert len(desk.ok("renew", "--as-of", next_month)["txn_ids"]) == 1
+    out = desk.ok("membership", "end", "--membership", str(membership), "--on", next_month)
+    assert out["ended_on"] == next_month
+    desk.fails(3, "membership", "end", "--membership", str(membership))
+    assert desk.ok("renew", "--as-of", after)["txn_ids"] == []
+    shown = desk.ok("patient", "show", str(mia))["memberships"]
+    assert shown[0]["ended_on"] == next_month
