@@ -25,13 +25,15 @@ from desk.core import settings as rules
 from desk.services import day as day_service
 from desk.services import settings as clinic_settings
 from desk.services.context import Ctx
+from desk.ui.catalog_dialog import CatalogDialog, open_catalog
 from desk.ui.cells import Block, Grid, GridOptions, build_grid
 from desk.ui.icons import icon
 from desk.ui.patient_search import PatientSearchBox
 from desk.ui.schedule_view import ScheduleView
+from desk.ui.settings_dialog import SettingsDialog, open_settings
 from desk.ui.tasks import Tasks
 from desk.ui.visit_actions import VisitActions
-from desk.ui.widgets import error_text
+from desk.ui.widgets import alive, error_text
 
 RELOAD_DELAY_MS = 120
 MIN_WIDTH, MIN_HEIGHT = 800, 500
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.live_trouble = ""
         self.remember_geometry = True   # off for screenshots: they must not move the window
         self._last: LoadResult | None = None
+        self._catalog: CatalogDialog | None = None
         self.view = ScheduleView(self)
         self.actions_ = VisitActions(self)
         self.status = QLabel(self)
@@ -160,6 +163,7 @@ class MainWindow(QMainWindow):
 
     def _build_header(self) -> None:
         self.header = QLabel(self)
+        self.header.linkActivated.connect(lambda _link: self.open_catalog())
         self.header.setAccessibleName("Day summary")
         self.header.setContentsMargins(8, 4, 8, 4)
         # Long counts must not widen the window: the label is clipped instead.
@@ -203,8 +207,31 @@ class MainWindow(QMainWindow):
                        self.act_day, self.act_week, self.act_cancelled,
                        self.dock.toggleViewAction()):
             view.addAction(action)
+        clinic = bar.addMenu("&Clinic")
+        self.act_catalog = self._action("Practitioners, services and packages…",
+                                        self.open_catalog)
+        self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,")
+        clinic.addAction(self.act_catalog)
+        clinic.addAction(self.act_settings)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("Keyboard shortcuts", self._shortcuts, "F1"))
+
+    # -- clinic windows -----------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = open_settings(self.ctx, self.tasks, self)
+        dialog.saved.connect(lambda _changed: self.schedule_reload())
+        return dialog
+
+    def open_catalog(self) -> CatalogDialog:
+        """One catalog window: asking again raises it."""
+        if self._catalog is not None and alive(self._catalog):
+            self._catalog.raise_()
+            self._catalog.activateWindow()
+            return self._catalog
+        self._catalog = open_catalog(self.ctx, self.tasks, self)
+        self._catalog.changed.connect(self.schedule_reload)
+        return self._catalog
 
     # -- navigation ---------------------------------------------------------------------
 
@@ -355,8 +382,8 @@ class MainWindow(QMainWindow):
         if uncovered:
             parts.append(f"<span style='color:#b3261e'>{uncovered} not covered</span>")
         if not view.practitioners:
-            parts.append("No practitioners yet: add them with "
-                         "<code>desk practitioner add --name …</code>")
+            parts.append("No practitioners yet: <a href='catalog'>add them in Clinic ▸ "
+                         "Practitioners, services and packages…</a>")
         self.header.setText(" &nbsp;·&nbsp; ".join(parts))
 
     # -- selection, clock, settings -----------------------------------------------------
