@@ -23,7 +23,7 @@ from desk.ui import printing
 from desk.ui.booking_dialog import BookingDialog
 from desk.ui.cells import Block
 from desk.ui.checkin_dialog import CheckInDialog
-from desk.ui.patient_summary import PatientSummaryDialog
+from desk.ui.patient_window import open_patient_window
 from desk.ui.receipt_preview import ReceiptPreview, send_to_printer
 from desk.ui.sale_dialog import SaleDialog
 from desk.ui.tasks import Tasks
@@ -227,9 +227,8 @@ class VisitActions(QObject):
             f"receipt {outcome.receipt_no}.", receipt_txn=outcome.txn_id))
 
     def open_patient(self, block: Block) -> None:
-        dialog = PatientSummaryDialog(self.window.tasks, block.patient_id, self.window.currency,
-                                      self.window)
-        self._show(dialog, lambda _o: None)
+        """The patient's window (raised if it is open already)."""
+        open_patient_window(self.ctx, self.window.tasks, block.patient_id, self, self.window)
 
     def print_receipt(self, block: Block) -> None:
         """The visit's receipt (else the patient's last one), marked COPY, in the

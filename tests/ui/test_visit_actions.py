@@ -33,7 +33,7 @@ from desk.services import queries, settings
 from desk.services.appointments import book, get_appointment, move
 from desk.ui.checkin_dialog import CheckInDialog
 from desk.ui.main_window import MainWindow
-from desk.ui.patient_summary import PatientSummaryDialog
+from desk.ui.patient_window import patient_window_of
 from desk.ui.receipt_preview import ReceiptPreview
 from desk.ui.schedule_view import MIME
 from desk.ui.visit_dialogs import CancelDialog, MoveDialog, ReverseDialog
@@ -674,15 +674,16 @@ def test_print_last_receipt_of_a_patient_without_one_says_so(
 def test_open_patient_shows_name_and_balance(make_window: Any, clinic: Clinic, qtbot: Any,
                                             name: str, balance: str) -> None:
     window = make_window()
-    dialog = open_dialog(qtbot, window, clinic.visits[name], "Open patient…",
-                         PatientSummaryDialog)
+    choose(menu_for(window, clinic.visits[name]), "Open patient…")
+    pid = getattr(clinic, name)
+    patient = patient_window_of(clinic.ctx, pid)
+    assert patient is not None and patient.parentWidget() is window
+    qtbot.waitUntil(lambda: patient.loads >= 1 and not window.tasks.pending, timeout=5000)
     full = {"bob": "Bob Brown", "cat": "Cat Diaz"}[name]
-    qtbot.waitUntil(lambda: "Balance" in dialog.browser.toPlainText(), timeout=5000)
-    text = dialog.browser.toPlainText()
-    assert text.startswith(full)
-    assert balance in text.splitlines()
-    dialog.reject()
-    qtbot.waitUntil(lambda: window.actions_.dialog is None, timeout=5000)
+    assert patient.windowTitle() == f"{full} (#{pid}) — patient"
+    assert balance in patient.header.text()
+    assert window.actions_.dialog is None          # a window of its own, not a dialog
+    patient.close()
 
 
 # -- double-click and Enter ---------------------------------------------------------------
