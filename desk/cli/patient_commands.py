@@ -132,6 +132,6 @@ def membership_end(ns: argparse.Namespace, ctx: Ctx) -> Output:
                   f"Membership {ns.membership} ends on {day.isoformat()}: no more renewals.")
 
 
-HANDLERS = {"patient show": patient_show, "membership end": membership_end, "patient merge": patient_merge,
-            "household link": household_link, "household unlink": household_unlink,
-            "household wallet": household_wallet}
+HANDLERS = {"patient show": patient_show, "patient merge": patient_merge,
+            "membership end": membership_end, "household link": household_link,
+            "household unlink": household_unlink, "household wallet": household_wallet}
