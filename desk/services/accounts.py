@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from peewee import JOIN, Expression, fn
 
 from desk.core.dates import as_date
+from desk.core.errors import Refused
 from desk.core.ledger import MONEY, credit_of, token_unit, tokens_of
 from desk.data.database import is_postgres
 from desk.data.models import Account, Hold, Household, Lot, Patient, TokenKind, rows
@@ -80,6 +81,12 @@ def wallet_scope(patient_ids: list[int]) -> WalletScope:
 def shared_household(patient_id: int) -> int | None:
     """The household whose shared wallet this patient spends, if any (cached for the
     rest of the current write transaction)."""
+    return _wallet_of(patient_id)[0]
+
+
+def _wallet_of(patient_id: int) -> tuple[int | None, int | None]:
+    """(shared household or None, patient merged into or None), one query, cached for
+    the rest of the current write transaction."""
     cache = memo()
     key = f"wallet:{patient_id}"
     if cache is not None and key in cache:
@@ -88,22 +95,38 @@ def shared_household(patient_id: int) -> int | None:
         # In a write: share-lock the patient and household rows, so a desk linking
         # this patient to a household (which updates them) waits for this transaction
         # to end, and this one waits for a link in progress and then reads its result.
-        found = (Patient.select(Patient.household).where(Patient.id == patient_id)
-                 .for_update("FOR SHARE").scalar())  # type: ignore[arg-type]
-        if found is not None and not (Household.select(Household.shared_wallet)
-                                      .where(Household.id == found)
-                                      .for_update("FOR SHARE")  # type: ignore[arg-type]
-                                      .scalar()):
-            found = None
+        found = list(rows(Patient.select(Patient.household, Patient.merged_into)
+                          .where(Patient.id == patient_id)
+                          .for_update("FOR SHARE")))  # type: ignore[arg-type]
+        household, merged_into = found[0] if found else (None, None)
+        if household is not None and not (Household.select(Household.shared_wallet)
+                                          .where(Household.id == household)
+                                          .for_update("FOR SHARE")  # type: ignore[arg-type]
+                                          .scalar()):
+            household = None
     else:
-        found = (Patient.select(Patient.household)
-                 .join(Household, on=(Patient.household == Household.id))
-                 .where(Patient.id == patient_id, Household.shared_wallet == True)  # noqa: E712
-                 .scalar())
-    household = None if found is None else int(found)
+        found = list(rows(Patient.select(Patient.household, Patient.merged_into,
+                                         Household.shared_wallet)
+                          .join(Household, JOIN.LEFT_OUTER,
+                                on=(Patient.household == Household.id))
+                          .where(Patient.id == patient_id)))
+        household, merged_into, shared = found[0] if found else (None, None, False)
+        if not shared:
+            household = None
+    wallet = (None if household is None else int(household),
+              None if merged_into is None else int(merged_into))
     if cache is not None:
-        cache[key] = household
-    return household
+        cache[key] = wallet
+    return wallet
+
+
+def _check_not_merged(patient_id: int) -> None:
+    """Refuse a write on a duplicate merged into another patient: what it received
+    would be hidden there."""
+    merged_into = _wallet_of(patient_id)[1]
+    if merged_into is not None:
+        raise Refused(f"patient {patient_id} was merged into patient {merged_into}; "
+                      "use that one")
 
 
 def preload(patient_ids: list[int]) -> None:
@@ -112,12 +135,24 @@ def preload(patient_ids: list[int]) -> None:
     cache = memo()
     if cache is None:
         return
-    scope = wallet_scope(patient_ids)
-    if not is_postgres(Patient._meta.database):   # PostgreSQL reads it under a lock
-        for pid in scope.patient_ids:
-            cache[f"wallet:{pid}"] = scope.shared.get(pid)
+    ids = sorted(set(patient_ids))
+    if is_postgres(Patient._meta.database):   # PostgreSQL reads the wallet under a lock
+        wallets = {pid: _wallet_of(pid) for pid in ids}
+    else:
+        wallets = {}
+        for pid, household, merged_into, shared in rows(
+                Patient.select(Patient.id, Patient.household, Patient.merged_into,
+                               Household.shared_wallet)
+                .join(Household, JOIN.LEFT_OUTER, on=(Patient.household == Household.id))
+                .where(Patient.id.in_(ids))):
+            wallets[int(pid)] = (int(household) if shared else None,
+                                 None if merged_into is None else int(merged_into))
+            cache[f"wallet:{pid}"] = wallets[int(pid)]
+    own = [pid for pid in ids if wallets.get(pid, (None, None))[0] is None]
+    households = sorted({w[0] for w in wallets.values() if w[0] is not None})
+    mine = Account.patient.in_(own) | Account.household.in_(households)
     for account_id, code in rows(Account.select(Account.id, Account.code).where(
-            Account.patient.is_null() & Account.household.is_null() | scope.condition())):
+            Account.patient.is_null() & Account.household.is_null() | mine)):
         cache[f"acct:{code}"] = int(account_id)
 
 
@@ -157,6 +192,7 @@ def tokens_issued(kind_id: int) -> int:
 
 def patient_credit(patient_id: int) -> int:
     """The credit account this patient spends: their own, or their household's."""
+    _check_not_merged(patient_id)
     household = shared_household(patient_id)
     if household is not None:
         return household_credit(household)
@@ -165,6 +201,7 @@ def patient_credit(patient_id: int) -> int:
 
 def patient_tokens(patient_id: int, kind_id: int) -> int:
     """The token account of a kind this patient spends: their own, or their household's."""
+    _check_not_merged(patient_id)
     household = shared_household(patient_id)
     if household is not None:
         return household_tokens(household, kind_id)

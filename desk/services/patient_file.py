@@ -15,6 +15,7 @@ from desk.data.models import (
     Appointment,
     Hold,
     Lot,
+    LotMove,
     Membership,
     Package,
     Patient,
@@ -101,9 +102,11 @@ def patient_file(patient_id: int, now: dt.datetime, past_limit: int = 200) -> Pa
                     .switch(Lot).join(Txn, on=(Lot.txn == Txn.id))
                     .where(mine, Lot.remaining > 0)
                     .order_by(TokenKind.name, Lot.expires_on.is_null(), Lot.expires_on, Lot.id))
-    lots = tuple(LotInfo(int(i), str(k), int(t), as_datetime(at), str(kind), int(q), int(r),
-                         int(v), None if e is None else as_date(e))
-                 for i, k, t, at, kind, q, r, v, e in lot_rows)
+    found = list(lot_rows)
+    origin = _origins({int(r[0]): (int(r[2]), str(r[4])) for r in found})
+    lots = tuple(LotInfo(int(i), str(k), int(t), *origin.get(int(i), (as_datetime(at), str(kind))),
+                         int(q), int(r), int(v), None if e is None else as_date(e))
+                 for i, k, t, at, kind, q, r, v, e in found)
     holds = tuple(HoldInfo(int(a), as_datetime(s), str(svc),
                            "credit" if kind == "patient_credit" else str(name), int(q))
                   for a, s, svc, kind, name, q in rows(
@@ -135,6 +138,55 @@ def patient_file(patient_id: int, now: dt.datetime, past_limit: int = 200) -> Pa
         .order_by(Patient.id)))
     return PatientFile(info, household, balance, lots, holds, upcoming, past, memberships,
                        merged)
+
+
+#: Transactions that carry tokens from one owner to another in new lots.
+_MOVES = ("transfer", "merge")
+
+
+def _origins(lots: dict[int, tuple[int, str]]) -> dict[int, tuple[dt.datetime, str]]:
+    """When and how the tokens of lots made by a transfer or merge were first granted:
+    such a transaction takes from its source lots (moves) and makes the new lots in the
+    same order, so the i-th new lot comes from the i-th source. Followed back through
+    several moves (3 queries per step)."""
+    tracing = {lot_id: lot_id for lot_id, (_, kind) in lots.items() if kind in _MOVES}
+    current = {lot_id: lots[lot_id][0] for lot_id in tracing}      # lot -> its txn
+    out: dict[int, tuple[dt.datetime, str]] = {}
+    for _ in range(20):
+        if not current:
+            break
+        txns = sorted(set(current.values()))
+        made: dict[int, list[int]] = {}
+        for lot_id, txn_id in rows(Lot.select(Lot.id, Lot.txn).where(Lot.txn.in_(txns))
+                                   .order_by(Lot.id)):
+            made.setdefault(int(txn_id), []).append(int(lot_id))
+        taken: dict[int, list[int]] = {}
+        for txn_id, lot_id in rows(LotMove.select(LotMove.txn, LotMove.lot)
+                                   .where(LotMove.txn.in_(txns), LotMove.quantity < 0)
+                                   .order_by(LotMove.id)):
+            taken.setdefault(int(txn_id), []).append(int(lot_id))
+        source: dict[int, int] = {}
+        for txn_id, new in made.items():
+            old = taken.get(txn_id, [])
+            if len(old) == len(new):
+                source.update(zip(new, old, strict=True))
+        granted = {int(i): (int(t), str(k), as_datetime(at)) for i, t, k, at in rows(
+            Lot.select(Lot.id, Txn.id, Txn.kind, Txn.created_at)
+            .join(Txn, on=(Lot.txn == Txn.id))
+            .where(Lot.id.in_(sorted(set(source.values())))))}
+        following: dict[int, int] = {}
+        for start, lot_id in tracing.items():
+            src = source.get(lot_id)
+            if src is None or src not in granted or start not in current:
+                continue
+            txn_id, kind, at = granted[src]
+            if kind in _MOVES:
+                tracing[start] = src
+                following[start] = txn_id
+            else:
+                out[start] = (at, kind)
+        current = following
+    return out
 
 
 def _visit(row: tuple[object, ...]) -> VisitInfo:

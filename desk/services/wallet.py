@@ -9,9 +9,9 @@ from desk.core.errors import BadInput, Refused
 from desk.core.ledger import MONEY, token_unit
 from desk.core.money import check_cents, check_count, format_money
 from desk.core.text import clean_text
-from desk.data.models import Lot
+from desk.data.models import Lot, TokenKind
 from desk.data.tx import lock_accounts, run_write
-from desk.services import accounts
+from desk.services import accounts, availability
 from desk.services.catalog import token_kind_id
 from desk.services.context import Ctx
 from desk.services.patients import get_patient
@@ -89,9 +89,31 @@ def _adjust_tokens(ctx: Ctx, draft: Draft, patient_id: int, kind_id: int, tokens
         expires_on = ctx.today() + dt.timedelta(days=expires_days) if expires_days else None
         draft.new_lots.append(NewLot(account, tokens, 0, expires_on))
         return
+    allow_short = setting_bool("allow_negative_tokens")
+    if not allow_short:
+        _check_free_tokens(account, kind_id, -tokens, ctx.today())
     spend_tokens(draft, account, kind_id, -tokens, today=ctx.today(),
-                 earned_code=accounts.ADJUSTMENTS, memo=why,
-                 allow_short=setting_bool("allow_negative_tokens"))
+                 earned_code=accounts.ADJUSTMENTS, memo=why, allow_short=allow_short)
+
+
+def _check_free_tokens(account: int, kind_id: int, quantity: int, today: dt.date) -> None:
+    """Tokens held for booked visits are not free to remove or move away."""
+    usable = availability.usable_tokens(account, today)
+    held = availability.held(account)
+    if usable - held < quantity <= usable:
+        name = TokenKind.get_by_id(kind_id).name
+        raise Refused(f"not enough {name} tokens: {max(usable - held, 0)} available, "
+                      f"{held} held for booked visits; {quantity} needed")
+
+
+def _check_free_credit(patient_id: int, account: int, amount: int, what: str) -> None:
+    balance = accounts.balance_of(patient_id).credit_cents
+    held = availability.held(account)
+    free = balance - held
+    if free < amount:
+        note = f" free ({format_money(held)} held for booked visits)" if held else ""
+        raise Refused(f"patient {patient_id} has only {format_money(max(free, 0))} "
+                      f"credit{note}; cannot {what} {format_money(amount)}")
 
 
 def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = None,
@@ -129,10 +151,7 @@ def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = N
         if credit_cents is not None:
             src, dst = accounts.patient_credit(from_id), accounts.patient_credit(to_id)
             lock_accounts(ctx.db, [src, dst])
-            available = accounts.balance_of(from_id).credit_cents
-            if available < credit_cents:
-                raise Refused(f"patient {from_id} has only {format_money(max(available, 0))} "
-                              f"credit; cannot transfer {format_money(credit_cents)}")
+            _check_free_credit(from_id, src, credit_cents, "transfer")
             draft.post(src, MONEY, credit_cents, f"to patient {to_id}")
             draft.post(dst, MONEY, -credit_cents, f"from patient {from_id}")
         else:
@@ -142,6 +161,7 @@ def transfer(ctx: Ctx, from_id: int, to_id: int, *, credit_cents: int | None = N
             src = accounts.patient_tokens(from_id, kind_id)
             dst = accounts.patient_tokens(to_id, kind_id)
             lock_accounts(ctx.db, [src, dst])
+            _check_free_tokens(src, kind_id, tokens, ctx.today())
             allocations = take_tokens(draft, src, unit, tokens, today=ctx.today(),
                                       allow_short=False,
                                       memo=f"to patient {to_id}")
@@ -174,10 +194,7 @@ def refund(ctx: Ctx, patient_id: int, amount_cents: int, method: str, *,
             return txn_result(replay, True)
         account = accounts.patient_credit(patient_id)
         lock_accounts(ctx.db, [account])
-        available = accounts.balance_of(patient_id).credit_cents
-        if available < amount_cents:
-            raise Refused(f"patient {patient_id} has only {format_money(max(available, 0))} "
-                          f"credit; cannot refund {format_money(amount_cents)}")
+        _check_free_credit(patient_id, account, amount_cents, "refund")
         draft = Draft("refund", patient_id, memo=note or "refund of credit", receipt=True)
         draft.post(account, MONEY, amount_cents, "credit refunded")
         draft.post(accounts.tender_account(method), MONEY, -amount_cents,

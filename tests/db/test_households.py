@@ -23,7 +23,7 @@ from desk.services.sales import SaleItem, sell
 from desk.services.settings import set_value
 from desk.services.statements import statement_for
 from desk.services.verify import verify
-from desk.services.wallet import adjust, transfer
+from desk.services.wallet import adjust, refund, transfer
 
 TODAY = dt.date(2026, 3, 2)
 TUESDAY = dt.date(2026, 3, 3)
@@ -208,6 +208,9 @@ def test_stop_sharing_hands_the_balance_to_a_named_member(family: Family) -> Non
     lots = patient_file(family.kid, at(TODAY, 15)).lots
     assert [(lot.remaining, lot.unit_value_cents, lot.expires_on) for lot in lots] == [
         (5, 7000, PKG_EXPIRES)]
+    # moved twice, the lot still says it was bought (mum's sale), and when
+    sale_at = Txn.get(Txn.kind == "sale").created_at
+    assert [(lot.granted_by, lot.bought_at) for lot in lots] == [("sale", sale_at)]
     # and sharing again moves it back
     households.set_shared_wallet(family.ctx, hid, True, move_balance=True)
     assert bal(family.mum) == (2000, {"Acupuncture": 5}, {})
@@ -323,3 +326,45 @@ def test_update_patient_audits_what_changed(family: Family) -> None:
         patients.check_profile(family.ctx, "X", email="not an email")
     with pytest.raises(BadInput, match="--dob"):
         patients.check_profile(family.ctx, "X", dob=TODAY + dt.timedelta(days=1))
+
+
+# -- what a write may not touch ------------------------------------------------------------
+
+def test_a_merged_patient_takes_no_more_writes(family: Family) -> None:
+    dup = patients.add_patient(family.ctx, "Mia Adams").id
+    merge_patients(family.ctx, family.mum, dup, "entered twice")
+    before = counts()
+    for write in (lambda: adjust(family.ctx, dup, reason="oops", credit_cents=1000),
+                  lambda: sell(family.ctx, dup, SaleItem(credit_cents=500),
+                               [Tender("cash", 500)]),
+                  lambda: transfer(family.ctx, family.kid, dup, credit_cents=100),
+                  lambda: book(family.ctx, dup, family.acu, family.ann, at(TUESDAY, 9))):
+        with pytest.raises(Refused, match=f"patient {dup} was merged into patient "
+                                          f"{family.mum}; use that one"):
+            write()
+    assert counts() == before
+
+
+def test_held_tokens_and_credit_cannot_be_moved_away(family: Family) -> None:
+    set_value(family.ctx, "reserve_token_at_booking", "true")
+    for hour in (9, 10, 11, 12):
+        book(family.ctx, family.mum, family.acu, family.ann, at(TUESDAY, hour))
+    assert bal(family.mum) == (0, {"Acupuncture": 5}, {"Acupuncture": 4})
+    before = counts()
+    with pytest.raises(Refused, match="1 available, 4 held for booked visits; 2 needed"):
+        transfer(family.ctx, family.mum, family.other, tokens=2, token_kind="Acupuncture")
+    with pytest.raises(Refused, match="1 available, 4 held for booked visits; 3 needed"):
+        adjust(family.ctx, family.mum, reason="remove", tokens=-3, token_kind="Acupuncture")
+    assert counts() == before
+    transfer(family.ctx, family.mum, family.other, tokens=1, token_kind="Acupuncture")
+    # credit held for a visit (no token of its kind): not refundable
+    catalog.add_service(family.ctx, "Massage 60", 60, 1500, token_kind="Massage")
+    book(family.ctx, family.kid, "Massage 60", family.ann, at(TUESDAY, 14))
+    assert bal(family.kid) == (2000, {}, {})
+    before = counts()
+    with pytest.raises(Refused, match=r"has only \$5.00 credit free \(\$15.00 held for "
+                                      r"booked visits\); cannot refund \$6.00"):
+        refund(family.ctx, family.kid, 600, "cash")
+    assert counts() == before
+    refund(family.ctx, family.kid, 500, "cash")
+    assert verify().problems == []

@@ -48,7 +48,7 @@ def test_link_with_a_shared_wallet(desk: Desk, family: dict[str, int]) -> None:
     assert shown["household"]["id"] == out["household"]["id"]
     assert shown["balance"]["credit"] == "20.00"
     assert [(lot["remaining"], lot["unit_value"], lot["granted_by"]) for lot in shown["lots"]] \
-        == [(5, "60.00", "transfer")]
+        == [(5, "60.00", "sale")]          # when and how they were first bought
     left = desk.ok("household", "unlink", "--patient", str(kai))
     assert [m["id"] for m in left["left"]["members"]] == [mia]
     assert balance(desk, kai) == ("0.00", {})
