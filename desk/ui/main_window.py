@@ -29,6 +29,7 @@ from desk.ui.catalog_dialog import CatalogDialog, open_catalog
 from desk.ui.cells import Block, Grid, GridOptions, build_grid
 from desk.ui.icons import icon
 from desk.ui.patient_search import PatientSearchBox
+from desk.ui.patient_window import open_patient_file
 from desk.ui.schedule_view import ScheduleView
 from desk.ui.settings_dialog import SettingsDialog, open_settings
 from desk.ui.tasks import Tasks
@@ -145,12 +146,16 @@ class MainWindow(QMainWindow):
         self.search.chosen.connect(self.actions_.find_next_visit)
         self.search.failed.connect(self.status.setText)
         self.act_find = self._action("Find patient…", self.search.start, "Ctrl+F")
+        self.act_patient = self._action("Patient file…", lambda: open_patient_file(self),
+                                        "Ctrl+Shift+P")
+        self.act_patient.setToolTip("The selected visit's patient, or one you search for: "
+                                    "balances, history, household (Ctrl+Shift+P)")
         self.act_sale = self._action("Sale…", self.actions_.sale, "Ctrl+Shift+S")
         self.act_sale.setToolTip("Sell a package, tokens or credit without a visit "
                                  "(Ctrl+Shift+S)")
         for item in (self.act_today, self.act_prev, self.date_edit, self.act_next, None,
                      self.act_day, self.act_week, self.practitioner, None, self.act_cancelled,
-                     None, self.search, None, self.act_sale):
+                     None, self.search, self.act_patient, None, self.act_sale):
             if item is None:
                 bar.addSeparator()
             elif isinstance(item, QAction):
@@ -199,8 +204,8 @@ class MainWindow(QMainWindow):
         self.act_book = self._action("Book…", self.actions_.book_here, "Ctrl+N")
         self.act_refresh = self._action("Refresh", self.load, "F5")
         self.act_quit = self._action("Quit", self.close, "Ctrl+Q")
-        for action in (self.act_book, self.act_sale, self.act_find, self.act_refresh,
-                       self.act_quit):
+        for action in (self.act_book, self.act_sale, self.act_find, self.act_patient,
+                       self.act_refresh, self.act_quit):
             visit.addAction(action)
         view = bar.addMenu("&View")
         for action in (self.act_today, self.act_prev, self.act_next, self.act_goto,

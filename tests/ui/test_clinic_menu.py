@@ -1,4 +1,5 @@
-"""The main window's Clinic menu: settings and catalog changes show on the schedule."""
+"""The main window's Clinic menu (settings and catalog changes show on the schedule) and
+its Patient file action."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from PySide6.QtWidgets import QApplication, QTimeEdit
 
 from desk.data.models import Practitioner
 from desk.ui.catalog_dialog import CatalogDialog
+from desk.ui.patient_window import PatientWindow
 from desk.ui.settings_dialog import SettingsDialog
-from tests.ui.conftest import Clinic, wait_loaded
+from tests.ui.conftest import Clinic, block_point, wait_loaded
 from tests.ui.test_catalog_dialog import act, click_row
 from tests.ui.test_settings_dialog import go_to_tab, save, step_hours, widget
 
@@ -65,3 +67,17 @@ def test_an_empty_clinic_points_to_the_catalog(qtbot: Any, make_window: Any,
     dialog = _child(window, CatalogDialog)
     dialog.close()
 
+
+
+def test_patient_file_opens_the_selected_visits_patient(qtbot: Any, make_window: Any,
+                                                        clinic: Clinic) -> None:
+    window = make_window()
+    qtbot.mouseClick(window.view.viewport(), LEFT,
+                     pos=block_point(window, clinic.visits["zoe"]))
+    assert window.view.selected_block() is not None
+    window.act_patient.trigger()
+    patient = _child(window, PatientWindow)
+    assert patient.patient_id == clinic.zoe
+    qtbot.waitUntil(lambda: patient.loads >= 1 and not patient.tasks.pending, timeout=10_000)
+    assert "Zoë Adams" in patient.windowTitle()
+    patient.close()
