@@ -16,8 +16,8 @@ from typing import Any
 
 from desk.core.errors import Refused
 from desk.data.database import is_postgres
-from desk.data.models import Appointment, Line, Patient, Txn
-from desk.services import catalog, expiry, patients, sales, wallet
+from desk.data.models import Appointment, Line, Patient, Txn, rows
+from desk.services import catalog, expiry, households, patients, sales, wallet
 from desk.services import settings as clinic_settings
 from desk.services.context import Ctx
 from desk.services.demo_schedule import Event, run_event, schedule_events
@@ -86,6 +86,7 @@ def fill(ctx: Ctx, patients: int = 300, days: int = 14, seed: int = 7) -> DemoSu
     rng = random.Random(seed)
     _catalog(ctx, 20 if patients >= 5000 else 4)
     people = _patients(ctx, rng, patients)
+    _households(ctx, random.Random(seed + 1), people)
     history = sorted((e for pid in people for e in _events(ctx, rng, pid, people)),
                      key=lambda e: (e[0], e[1]))
     _run_all(ctx, history)
@@ -145,6 +146,21 @@ def _patients(ctx: Ctx, rng: random.Random, count: int) -> list[int]:
                                             name, phone, email, dob)
                 ids.append(info.id)
     return ids
+
+
+def _households(ctx: Ctx, rng: random.Random, people: list[int]) -> None:
+    """Some patients with one surname live together (about 1 in 25); half of those
+    families share one wallet. Linked before any purchase, so nothing moves."""
+    by_surname: dict[str, list[int]] = {}
+    for pid, name in rows(Patient.select(Patient.id, Patient.name)
+                          .where(Patient.id.in_(people)).order_by(Patient.id)):
+        by_surname.setdefault(name.rsplit(" ", 1)[-1], []).append(int(pid))
+    with _batch(ctx):
+        for surname, ids in sorted(by_surname.items()):
+            for first, second in zip(ids[::2], ids[1::2], strict=False):
+                if rng.random() < 0.08:
+                    households.link(ctx, second, first, shared_wallet=rng.random() < 0.5,
+                                    name=f"{surname} family")
 
 
 def _when(ctx: Ctx, rng: random.Random, max_days: int = 240) -> dt.datetime:

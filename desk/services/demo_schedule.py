@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from desk.core.errors import Refused
-from desk.data.models import Account, Appointment, Practitioner, Service, rows
+from desk.data.models import Account, Appointment, Patient, Practitioner, Service, rows
 from desk.services import appointments, availability, cancellation, checkin
 from desk.services.context import Ctx
 from desk.services.results import Tender
@@ -59,12 +59,19 @@ def schedule_events(ctx: Ctx, rng: random.Random, people: list[int], days: int) 
 
 
 def _token_holders() -> dict[int, list[int]]:
-    """Patients holding tokens, per token kind id (one query)."""
+    """Patients holding tokens (their own or their shared household's), per token kind
+    id (two queries)."""
+    members: dict[int, list[int]] = {}
+    for pid, household in rows(Patient.select(Patient.id, Patient.household)
+                               .where(Patient.household.is_null(False)).order_by(Patient.id)):
+        members.setdefault(int(household), []).append(int(pid))
     out: dict[int, list[int]] = {}
-    for pid, kind in rows(Account.select(Account.patient, Account.token_kind)
-                          .where(Account.kind == "patient_tokens", Account.balance < 0)
-                          .order_by(Account.id)):
-        out.setdefault(int(kind), []).append(int(pid))
+    for pid, household, kind in rows(
+            Account.select(Account.patient, Account.household, Account.token_kind)
+            .where(Account.kind == "patient_tokens", Account.balance < 0)
+            .order_by(Account.id)):
+        holders = [int(pid)] if household is None else members.get(int(household), [])
+        out.setdefault(int(kind), []).extend(holders)
     return out
 
 
