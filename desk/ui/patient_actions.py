@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
-from desk.services import lookups, receipts, statements
+from desk.services import lookups, memberships, receipts, statements
 from desk.services.merge import MergeResult
 from desk.services.patient_previews import HouseholdPreview, household_preview
 from desk.services.queries import TxnView
@@ -87,6 +87,17 @@ class PatientActions(QObject):
         self.window.reload_schedule()
         if receipt_txn is not None:
             self.receipt(receipt_txn, auto=True)
+
+    def end_membership(self, membership_id: int, package: str) -> None:
+        if not self.confirm(self.window, "End membership",
+                            f"End the {package} membership? It will not renew from today; "
+                            "tokens already granted stay."):
+            return
+        ctx = self.ctx
+        self.tasks.run(lambda: memberships.end_membership(ctx, membership_id),
+                       lambda day: self.saved(f"{package} membership ends on {day}: no more "
+                                              "renewals."),
+                       self._failed)
 
     def subject(self) -> Subject | None:
         loaded = self.window.loaded

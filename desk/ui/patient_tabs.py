@@ -31,7 +31,7 @@ from desk.core import schedule
 from desk.core.errors import BadInput
 from desk.core.money import format_money
 from desk.services.context import Ctx
-from desk.services.patient_file import PatientFile, VisitInfo
+from desk.services.patient_file import MembershipInfo, PatientFile, VisitInfo
 from desk.services.patients import PatientInfo, Profile, check_profile
 from desk.ui.history_model import RED, local_time
 
@@ -265,8 +265,12 @@ class ProfileTab(QWidget):
 
 
 class BalancesTab(QWidget):
+    #: (membership id, package name): the receptionist asked to end it.
+    end_membership_requested = Signal(int, str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._memberships: tuple[MembershipInfo, ...] = ()
         self.summary = QLabel(self)
         self.summary.setAccessibleName("Balance")
         self.summary.setWordWrap(True)
@@ -287,8 +291,34 @@ class BalancesTab(QWidget):
                                 "is used first)", self.lots, self), 3)
         lower = QHBoxLayout()
         lower.addWidget(_group("Held for booked visits", self.holds, self), 3)
-        lower.addWidget(_group("Memberships", self.memberships, self), 2)
+        self.end_membership = QPushButton("&End membership…", self)
+        self.end_membership.setToolTip("No more monthly renewals from today; tokens "
+                                       "already granted stay")
+        self.end_membership.setEnabled(False)
+        self.end_membership.clicked.connect(self._end_clicked)
+        self.memberships.itemSelectionChanged.connect(self._membership_selected)
+        members = _group("Memberships", self.memberships, self)
+        members_layout = members.layout()
+        assert members_layout is not None
+        members_layout.addWidget(self.end_membership)
+        lower.addWidget(members, 2)
         layout.addLayout(lower, 2)
+
+    def _chosen_membership(self) -> MembershipInfo | None:
+        row = self.memberships.currentRow()
+        rows = self.memberships.selectionModel().selectedRows()
+        if not rows or not 0 <= row < len(self._memberships):
+            return None
+        return self._memberships[row]
+
+    def _membership_selected(self) -> None:
+        chosen = self._chosen_membership()
+        self.end_membership.setEnabled(chosen is not None and chosen.ended_on is None)
+
+    def _end_clicked(self) -> None:
+        chosen = self._chosen_membership()
+        if chosen is not None and chosen.ended_on is None:
+            self.end_membership_requested.emit(chosen.id, chosen.package)
 
     def show_file(self, file: PatientFile, currency: str, today: dt.date) -> None:
         bal = file.balance
@@ -317,9 +347,11 @@ class BalancesTab(QWidget):
                             format_money(h.quantity, currency) + " credit" if h.what == "credit"
                             else f"{h.quantity} {h.what} token{'s' if h.quantity != 1 else ''}")
                            for h in file.holds], "Nothing held")
+        self._memberships = file.memberships
         _fill(self.memberships, [(m.package, m.started_on.isoformat(),
                                   m.ended_on.isoformat() if m.ended_on else "active")
                                  for m in file.memberships], "No memberships")
+        self._membership_selected()
 
 
 class VisitsTab(QWidget):

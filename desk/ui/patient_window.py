@@ -154,6 +154,7 @@ class PatientWindow(QMainWindow):
         self.history.reprint_requested.connect(
             lambda txn: self.actions_.receipt(txn.id, copy=True))
         self.history.reverse_requested.connect(self.actions_.reverse)
+        self.balances.end_membership_requested.connect(self.actions_.end_membership)
         self.visits.visit_activated.connect(self.go_to_visit)
         self.resize(1100, 760)
         self.load()

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from desk.data.models import Lot, Txn
-from desk.services import queries, settings
+from desk.data.models import Lot, Membership, Txn
+from desk.services import catalog, queries, settings
 from desk.services.appointments import book
+from desk.services.results import Tender
+from desk.services.sales import SaleItem, sell
 from desk.services.wallet import adjust
 from desk.ui.patient_dialogs import AdjustDialog, RefundDialog, TransferDialog
 from desk.ui.sale_dialog import SaleDialog
@@ -28,6 +30,7 @@ from tests.ui.patient_helpers import (
     pick_patient,
     press_ok,
     press_refused,
+    settle,
     type_into,
     wallet,
 )
@@ -268,3 +271,27 @@ def test_refund_leaves_credit_held_for_booked_visits(patient_window: Any, clinic
         "Amount: is more than the $5.00 credit Dan Evans has free ($95.00 held for booked "
         "visits)")
     assert counts() == before
+
+
+def test_end_a_membership_from_the_balances_tab(patient_window: Any, clinic: Clinic,
+                                                qtbot: Any) -> None:
+    catalog.add_package(clinic.ctx, "Monthly massage", "Massage", 2, 20000, monthly=True)
+    sell(clinic.ctx, clinic.bob, SaleItem(package="Monthly massage"), [Tender("card", 20000)])
+    window = patient_window(clinic.bob)
+    tab = window.balances
+    assert not tab.end_membership.isEnabled()
+    table = tab.memberships
+    assert [table.item(0, c).text() for c in range(3)] == [
+        "Monthly massage", "2026-03-02", "active"]
+    rect = table.visualRect(table.model().index(0, 0))
+    qtbot.mouseClick(table.viewport(), LEFT, pos=rect.center())
+    assert tab.end_membership.isEnabled()
+    asked: list[str] = []
+    window.actions_.confirm = lambda _w, _t, text: asked.append(text) or True
+    loads = window.loads
+    qtbot.mouseClick(tab.end_membership, LEFT)
+    settle(qtbot, window, loads)
+    assert asked and "Monthly massage" in asked[0]
+    assert Membership.get().ended_on == clinic.ctx.today()
+    assert table.item(0, 2).text() == "2026-03-02"
+    assert not tab.end_membership.isEnabled()
