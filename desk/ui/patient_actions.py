@@ -36,7 +36,7 @@ from desk.ui.patient_tabs import shared_sentence
 from desk.ui.receipt_preview import ReceiptPreview, send_to_printer
 from desk.ui.sale_dialog import SaleDialog
 from desk.ui.tasks import Tasks
-from desk.ui.widgets import alive, error_text
+from desk.ui.widgets import DialogHost, alive, error_text
 
 if TYPE_CHECKING:
     from desk.ui.patient_window import PatientWindow
@@ -46,7 +46,7 @@ def _ask(parent: QWidget, title: str, text: str) -> bool:
     return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes
 
 
-class PatientActions(QObject):
+class PatientActions(DialogHost, QObject):
     def __init__(self, window: PatientWindow, spooler: Tasks | None) -> None:
         super().__init__(window)
         self.window = window
@@ -63,17 +63,6 @@ class PatientActions(QObject):
     @property
     def tasks(self) -> Tasks:
         return self.window.tasks
-
-    def _show(self, dialog: QDialog, done: Callable[[Any], None]) -> None:
-        self.dialog = dialog
-        dialog.accepted.connect(lambda: done(getattr(dialog, "outcome", None)))
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        dialog.open()
-
-    def _closed(self, dialog: QDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
 
     def _failed(self, exc: BaseException) -> None:
         if alive(self.window):

@@ -28,7 +28,7 @@ from desk.ui.receipt_preview import ReceiptPreview, send_to_printer
 from desk.ui.sale_dialog import SaleDialog
 from desk.ui.tasks import Tasks
 from desk.ui.visit_dialogs import CancelDialog, MoveDialog, ReverseDialog
-from desk.ui.widgets import error_text
+from desk.ui.widgets import DialogHost, error_text
 
 if TYPE_CHECKING:
     from desk.ui.main_window import MainWindow
@@ -43,7 +43,7 @@ def _ask(parent: QWidget, title: str, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-class VisitActions(QObject):
+class VisitActions(DialogHost, QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
@@ -60,17 +60,6 @@ class VisitActions(QObject):
 
     def _say(self, text: str) -> None:
         self.window.status.setText(text)
-
-    def _show(self, dialog: QDialog, done: Callable[[Any], None]) -> None:
-        self.dialog = dialog
-        dialog.accepted.connect(lambda: done(getattr(dialog, "outcome", None)))
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        dialog.open()
-
-    def _closed(self, dialog: QDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
 
     def _failed(self, what: str) -> Callable[[BaseException], None]:
         def show(exc: BaseException) -> None:

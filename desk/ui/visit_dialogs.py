@@ -5,7 +5,6 @@ the message when the service refuses."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable
 from html import escape
 from typing import Any, ClassVar
@@ -26,51 +25,26 @@ from PySide6.QtWidgets import (
 )
 
 from desk.core import schedule
-from desk.core.errors import DeskError
 from desk.core.money import format_money
 from desk.services import cancellation, reversal
 from desk.services.cancel_preview import CancelPreview
 from desk.services.context import Ctx
+from desk.ui.action_dialog import ActionDialog
 from desk.ui.cells import Block
 from desk.ui.tasks import Tasks
-from desk.ui.widgets import BusyDialog, error_text, set_error
+from desk.ui.widgets import set_error
 
 
-class _ServiceDialog(BusyDialog):
-    """A dialog whose OK button runs one service call on the worker."""
+class _ServiceDialog(ActionDialog):
+    """An action dialog about a visit: the visit's heading sits in the form instead of
+    the patient's, and errors keep the services' own field names."""
+
+    fields: ClassVar[dict[str, str]] = {}
 
     def __init__(self, ctx: Ctx, tasks: Tasks, title: str, ok_text: str,
                  parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.ctx, self.tasks = ctx, tasks
-        self.key = str(uuid.uuid4())  # persisted with the write: a double click replays
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Message")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.ok = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        self.form = QFormLayout()
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
-
-    def call(self) -> Callable[[], Any] | None:
-        """The service call for the current inputs, or None after showing an error."""
-        raise NotImplementedError
-
-    def submit(self) -> None:
-        try:
-            work = self.call()
-        except DeskError as exc:
-            set_error(self.message, error_text(exc))
-            return
-        if work is not None:
-            self.run_save(self.tasks, work)
+        super().__init__(ctx, tasks, title, ok_text, parent)
+        self.heading.hide()
 
 
 def _heading(block: Block, currency: str) -> QLabel:

@@ -90,3 +90,21 @@ class BusyDialog(QDialog):
             event.ignore()
         else:
             super().closeEvent(event)
+
+
+class DialogHost:
+    """Mixed into what opens action dialogs: the one open dialog is kept in ``dialog``
+    (tests drive it there); ``done`` gets its outcome when it is accepted."""
+
+    dialog: QDialog | None
+
+    def _show(self, dialog: QDialog, done: Callable[[Any], None]) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: done(getattr(dialog, "outcome", None)))
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        dialog.open()
+
+    def _closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
