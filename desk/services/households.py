@@ -20,6 +20,7 @@ from desk.data.models import Account, Appointment, Hold, Household, Patient
 from desk.data.tx import lock_row, run_write
 from desk.services import accounts, audit
 from desk.services.context import Ctx
+from desk.services.patients import live_patient
 from desk.services.posting import Draft, commit, find_replay, request_hash
 from desk.services.wallet_moves import contents, move_all
 
@@ -59,18 +60,8 @@ def household_info(household_id: int) -> HouseholdInfo:
 
 
 def household_of(patient_id: int) -> HouseholdInfo | None:
-    row = _patient(patient_id, "--patient")
+    row = live_patient(patient_id, "--patient")
     return None if row.household_id is None else household_info(int(row.household_id))
-
-
-def _patient(patient_id: int, field: str) -> Patient:
-    row = Patient.get_or_none(Patient.id == patient_id)
-    if row is None:
-        raise NotFound(f"{field}: no patient with id {patient_id}")
-    if row.merged_into_id is not None:
-        raise Refused(f"{field}: patient {patient_id} was merged into patient "
-                      f"{row.merged_into_id}; use that one")
-    return row
 
 
 def _own(patient_id: int) -> tuple[str, int]:
@@ -110,7 +101,7 @@ def link(ctx: Ctx, patient_id: int, with_id: int, *, shared_wallet: bool = False
         replay = find_replay(key, req)
         for pid in sorted((patient_id, with_id)):
             lock_row(ctx.db, Patient, pid)
-        patient, other = _patient(patient_id, "--patient"), _patient(with_id, "--with")
+        patient, other = live_patient(patient_id, "--patient"), live_patient(with_id, "--with")
         if replay is not None:
             return HouseholdChange(household_of(patient_id), (int(replay.id),))
         if patient.household_id is not None and patient.household_id != other.household_id:
@@ -162,7 +153,7 @@ def unlink(ctx: Ctx, patient_id: int) -> HouseholdChange:
 
     def work() -> HouseholdChange:
         lock_row(ctx.db, Patient, patient_id)
-        patient = _patient(patient_id, "--patient")
+        patient = live_patient(patient_id, "--patient")
         if patient.household_id is None:
             raise Refused(f"{patient.name} is not in a household")
         hid = int(patient.household_id)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from desk.core.errors import BadInput, NotFound, Refused
+from desk.core.errors import BadInput, Refused
 from desk.core.text import clean_text
 from desk.data.models import Appointment, Household, Membership, Patient
 from desk.data.tx import lock_row, run_write
 from desk.services import accounts, audit
 from desk.services.context import Ctx
+from desk.services.patients import live_patient
 from desk.services.posting import Draft, commit, find_replay, request_hash
 from desk.services.wallet_moves import move_all
 
@@ -35,16 +36,6 @@ class MergeResult:
     memberships_moved: int
     filled: tuple[str, ...]
     replayed: bool = False
-
-
-def _live(patient_id: int, field: str) -> Patient:
-    row = Patient.get_or_none(Patient.id == patient_id)
-    if row is None:
-        raise NotFound(f"{field}: no patient with id {patient_id}")
-    if row.merged_into_id is not None:
-        raise Refused(f"{field}: patient {patient_id} was already merged into patient "
-                      f"{row.merged_into_id}")
-    return row
 
 
 def merge_patients(ctx: Ctx, keep_id: int, drop_id: int, reason: str, *,
@@ -64,7 +55,7 @@ def merge_patients(ctx: Ctx, keep_id: int, drop_id: int, reason: str, *,
             return MergeResult(keep_id, drop_id, int(replay.id), 0, 0, (), True)
         for pid in sorted((keep_id, drop_id)):
             lock_row(ctx.db, Patient, pid)
-        keep, drop = _live(keep_id, "--keep"), _live(drop_id, "--drop")
+        keep, drop = live_patient(keep_id, "--keep"), live_patient(drop_id, "--drop")
         if drop.household_id is not None:
             household = Household.get_by_id(drop.household_id)
             if household.shared_wallet:

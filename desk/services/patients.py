@@ -116,6 +116,17 @@ def update_patient(ctx: Ctx, patient_id: int, profile: Profile,
     return run_write(ctx.db, work)
 
 
+def live_patient(patient_id: int, field: str = "--patient") -> Patient:
+    """The patient row for a change, refused for a duplicate merged into another."""
+    row = Patient.get_or_none(Patient.id == patient_id)
+    if row is None:
+        raise NotFound(f"{field}: no patient with id {patient_id}")
+    if row.merged_into_id is not None:
+        raise Refused(f"{field}: patient {patient_id} was merged into patient "
+                      f"{row.merged_into_id}; use that one")
+    return row
+
+
 def get_patient(patient_id: int, field: str = "--patient") -> PatientInfo:
     row = Patient.get_or_none(Patient.id == patient_id)
     if row is None:
